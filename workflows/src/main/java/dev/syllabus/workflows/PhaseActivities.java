@@ -1,0 +1,48 @@
+package dev.syllabus.workflows;
+
+import dev.syllabus.workflows.job.Handoff;
+import dev.syllabus.workflows.job.JobRef;
+import dev.syllabus.workflows.job.JobSnapshot;
+import dev.syllabus.workflows.job.PhaseTask;
+import dev.syllabus.workflows.job.RenderedPhase;
+import io.temporal.activity.ActivityInterface;
+
+/**
+ * The side effects of a phase, one method per step of {@link PhaseWorkflowImpl}. One interface, one
+ * implementation per backend ({@code local}, {@code kubernetes}), chosen when the worker starts.
+ * Every method is idempotent: called again for the same job it finds its earlier work.
+ */
+@ActivityInterface
+public interface PhaseActivities {
+
+  /** The phase's objects, from the framework's manifests with the run's values injected. */
+  RenderedPhase render(PhaseTask task, int attempt);
+
+  /** Creates the phase's objects and starts its job; adopts a job already started for it. */
+  JobSnapshot startJob(RenderedPhase rendered);
+
+  /**
+   * Follows the job until its state changes or about {@code reportEveryMillis} have passed with new
+   * progress, heartbeating as it goes; then returns what it saw. {@code last} is the previous
+   * snapshot, so only new output is read.
+   */
+  JobSnapshot followJob(JobRef job, JobSnapshot last, long reportEveryMillis);
+
+  /**
+   * Asks the job to stop after saving a checkpoint (SIGTERM locally, {@code spec.suspend} on
+   * Kubernetes). Returns at once; {@link #followJob} sees the job stop.
+   */
+  void stopJob(JobRef job, String reason);
+
+  /** Starts a stopped job again; it resumes from its latest checkpoint. */
+  JobSnapshot resumeJob(JobRef job);
+
+  /**
+   * Finds the phase's latest complete checkpoint, records it in the run's lineage and returns the
+   * triplet the next phase starts from.
+   */
+  Handoff collect(PhaseTask task, JobRef job);
+
+  /** Removes what the job left running (services, processes). Safe to call more than once. */
+  void teardown(JobRef job, String reason);
+}

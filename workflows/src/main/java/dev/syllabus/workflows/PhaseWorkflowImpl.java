@@ -1,0 +1,474 @@
+package dev.syllabus.workflows;
+
+import dev.syllabus.workflows.job.Handoff;
+import dev.syllabus.workflows.job.JobRef;
+import dev.syllabus.workflows.job.JobSnapshot;
+import dev.syllabus.workflows.job.PhaseProgress;
+import dev.syllabus.workflows.job.PhaseTask;
+import dev.syllabus.workflows.job.RenderedPhase;
+import dev.syllabus.workflows.job.Triplet;
+import dev.syllabus.workflows.recipe.Phase;
+import dev.syllabus.workflows.status.PhaseState;
+import dev.syllabus.workflows.status.PhaseStatus;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.SignalExternalWorkflowException;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInfo;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import org.slf4j.Logger;
+
+/**
+ * One phase, top to bottom: render, start the job, follow it until it ends, collect its checkpoint,
+ * tear down. Signals only set what is wanted (pause, advance, skip); the loop in {@link #runPhase}
+ * acts on them at the next step, so every transition is visible here.
+ */
+public class PhaseWorkflowImpl implements PhaseWorkflow {
+  private static final Logger log = Workflow.getLogger(PhaseWorkflowImpl.class);
+
+  private static final ActivityOptions QUICK =
+      ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofMinutes(2))
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setInitialInterval(Duration.ofMillis(500))
+                  .setMaximumInterval(Duration.ofSeconds(30))
+                  .setMaximumAttempts(10)
+                  .build())
+          .build();
+
+  private PhaseTask task;
+  private PhaseStatus status;
+  private JobRef job;
+  private JobSnapshot snapshot;
+  private boolean jobStopped;
+  private boolean stopRequested;
+  private boolean pauseWanted;
+  private boolean advanceWanted;
+  private boolean skipWanted;
+  private String reason;
+
+  private PhaseState reportedState;
+  private int reportedDecile = -1;
+
+  @Override
+  public PhaseOutcome run(PhaseTask task) {
+    this.task = task;
+    restore(task);
+    publish();
+    boolean handingOver = false;
+    try {
+      PhaseOutcome outcome = runPhase();
+      if (outcome != null) {
+        return outcome;
+      }
+      handingOver = true;
+    } catch (CanceledFailure e) {
+      setState(PhaseState.CANCELED, "canceled");
+      throw e;
+    } catch (TemporalFailure e) {
+      setState(PhaseState.FAILED, rootMessage(e));
+      throw e;
+    } finally {
+      if (!handingOver && job != null) {
+        JobRef last = job;
+        String why = "phase ended " + status.state().name().toLowerCase(Locale.ROOT);
+        Workflow.newDetachedCancellationScope(
+                () -> activities("tear down job " + last.name()).teardown(last, why))
+            .run();
+      }
+    }
+    log.info("phase {} continues as new at step {}", phase().name(), status.step());
+    Workflow.continueAsNew(task.withCarried(progress()));
+    throw new IllegalStateException("unreachable: continueAsNew does not return");
+  }
+
+  /** Returns how the phase ended, or null when it should continue as new. */
+  private PhaseOutcome runPhase() {
+    while (true) {
+      if (skipWanted) {
+        return end(PhaseState.SKIPPED, task.input(), null, "skipped" + because());
+      }
+      if (advanceWanted && (job == null || jobStopped)) {
+        return advanced();
+      }
+      if (pauseWanted) {
+        setState(PhaseState.PAUSED, "paused" + because());
+        Workflow.await(() -> !pauseWanted || skipWanted || advanceWanted);
+        continue;
+      }
+      if (job == null) {
+        int attempt = status.attempt() + 1;
+        RenderedPhase rendered =
+            activities(
+                    "render "
+                        + phase().frameworkWorkload()
+                        + " for phase "
+                        + phase().name()
+                        + " (attempt "
+                        + attempt
+                        + ")")
+                .render(task, attempt);
+        job = rendered.job();
+        status = status.withProgress(status.step(), null, null, attempt);
+        snapshot =
+            activities("submit " + phase().frameworkWorkload() + " for phase " + phase().name())
+                .startJob(rendered);
+        jobStopped = false;
+        stopRequested = false;
+      } else if (jobStopped) {
+        snapshot = activities("resume job " + job.name()).resumeJob(job);
+        jobStopped = false;
+        stopRequested = false;
+      }
+      setState(PhaseState.RUNNING, null);
+
+      JobSnapshot last = follow();
+      if (last == null) {
+        return null;
+      }
+      switch (last.state()) {
+        case SUCCEEDED -> {
+          if (skipWanted) {
+            return end(PhaseState.SKIPPED, task.input(), null, "skipped" + because());
+          }
+          Handoff handoff = collect();
+          return end(
+              PhaseState.COMPLETED, handoff.output(), handoff.checkpointStep(), handoff.message());
+        }
+        case STOPPED -> {
+          // Stopped on request: the top of the loop pauses, advances or skips, or resumes the
+          // job if the pause was withdrawn before it took effect.
+          jobStopped = true;
+          stopRequested = false;
+        }
+        case FAILED -> retryOrFail(last);
+        default -> throw new IllegalStateException("follow returned " + last.state());
+      }
+    }
+  }
+
+  /**
+   * Follows the running job, bringing its progress back every few seconds, until it ends. Sends the
+   * stop a pause, advance or skip asks for while it waits. Returns null when the history is long
+   * enough to continue as new.
+   */
+  private JobSnapshot follow() {
+    PhaseActivities follower =
+        Workflow.newActivityStub(
+            PhaseActivities.class,
+            ActivityOptions.newBuilder()
+                .setSummary("follow job " + job.name())
+                .setStartToCloseTimeout(Duration.ofMillis(task.reportEveryMillis()).plusMinutes(5))
+                .setHeartbeatTimeout(Duration.ofSeconds(10))
+                .setRetryOptions(
+                    RetryOptions.newBuilder()
+                        .setInitialInterval(Duration.ofMillis(200))
+                        .setMaximumInterval(Duration.ofSeconds(10))
+                        .setMaximumAttempts(30)
+                        .build())
+                .build());
+    while (true) {
+      JobSnapshot from = snapshot;
+      Promise<JobSnapshot> next =
+          Async.function(follower::followJob, job, from, task.reportEveryMillis());
+      while (!next.isCompleted()) {
+        Workflow.await(() -> next.isCompleted() || (stopWanted() && !stopRequested));
+        if (!next.isCompleted()) {
+          activities("stop job " + job.name() + because()).stopJob(job, stopReason());
+          stopRequested = true;
+        }
+      }
+      snapshot = next.get();
+      observe(snapshot);
+      if (snapshot.state().hasEnded()) {
+        return snapshot;
+      }
+      if (shouldContinueAsNew()) {
+        return null;
+      }
+    }
+  }
+
+  private void retryOrFail(JobSnapshot failed) {
+    int attempt = status.attempt();
+    String why = failed.message() != null ? failed.message() : "the job failed";
+    JobRef failedJob = job;
+    activities("tear down failed job " + failedJob.name()).teardown(failedJob, why);
+    job = null;
+    if (attempt > phase().retries()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "phase '"
+              + phase().name()
+              + "' failed after "
+              + attempt
+              + " attempt"
+              + (attempt == 1 ? "" : "s")
+              + ": "
+              + why,
+          "PhaseFailed");
+    }
+    log.warn(
+        "phase {} attempt {} failed ({}); starting attempt {}",
+        phase().name(),
+        attempt,
+        why,
+        attempt + 1);
+    status =
+        status.withState(
+            PhaseState.RUNNING, "attempt " + attempt + " failed: " + why + "; retrying");
+    publish();
+  }
+
+  private PhaseOutcome advanced() {
+    if (job == null) {
+      return end(
+          PhaseState.ADVANCED,
+          task.input(),
+          null,
+          "advanced before its job started; the input passes on" + because());
+    }
+    Handoff handoff = collect();
+    return end(
+        PhaseState.ADVANCED,
+        handoff.output(),
+        handoff.checkpointStep(),
+        "advanced" + because() + ": " + handoff.message());
+  }
+
+  private Handoff collect() {
+    return activities("collect the checkpoint of phase " + phase().name()).collect(task, job);
+  }
+
+  private PhaseOutcome end(PhaseState state, Triplet output, Long checkpointStep, String message) {
+    long step =
+        switch (state) {
+          case COMPLETED -> task.steps().end();
+          case ADVANCED -> task.steps().start() + (checkpointStep == null ? 0 : checkpointStep);
+          default -> task.steps().start();
+        };
+    log.info("phase {} ended {} at step {}", phase().name(), state, step);
+    status =
+        new PhaseStatus(
+            status.index(),
+            status.name(),
+            status.framework(),
+            status.workload(),
+            state,
+            status.stepStart(),
+            status.stepEnd(),
+            step,
+            status.loss(),
+            status.evalLoss(),
+            status.attempt(),
+            output,
+            message);
+    publish();
+    return new PhaseOutcome(status, output);
+  }
+
+  // --- signals and query ----------------------------------------------------------------------
+
+  @Override
+  public void pause(String reason) {
+    this.reason = reason;
+    pauseWanted = true;
+  }
+
+  @Override
+  public void resume(String reason) {
+    this.reason = reason;
+    pauseWanted = false;
+  }
+
+  @Override
+  public void advance(String reason) {
+    this.reason = reason;
+    advanceWanted = true;
+  }
+
+  @Override
+  public void skip(String reason) {
+    this.reason = reason;
+    skipWanted = true;
+  }
+
+  @Override
+  public PhaseStatus status() {
+    return status;
+  }
+
+  // --- state, progress and what the UI shows --------------------------------------------------
+
+  private void restore(PhaseTask task) {
+    PhaseProgress carried = task.carried();
+    if (carried == null) {
+      Phase phase = task.phase();
+      status =
+          new PhaseStatus(
+              task.index(),
+              phase.name(),
+              phase.framework(),
+              phase.workload(),
+              PhaseState.PENDING,
+              task.steps().start(),
+              task.steps().end(),
+              task.steps().start(),
+              null,
+              null,
+              0,
+              null,
+              null);
+      return;
+    }
+    status = carried.status();
+    job = carried.job();
+    snapshot = carried.snapshot();
+    jobStopped = carried.jobStopped();
+    stopRequested = carried.stopRequested();
+    // Signals that arrived before continue-as-new are kept; pauseWanted etc. may also have been
+    // set by signals delivered to this new run before this method started.
+    pauseWanted |= carried.pauseWanted();
+    advanceWanted |= carried.advanceWanted();
+    skipWanted |= carried.skipWanted();
+    reason = reason != null ? reason : carried.reason();
+    reportedState = status.state();
+  }
+
+  private PhaseProgress progress() {
+    return new PhaseProgress(
+        status,
+        job,
+        snapshot,
+        jobStopped,
+        stopRequested,
+        pauseWanted,
+        advanceWanted,
+        skipWanted,
+        reason);
+  }
+
+  private void observe(JobSnapshot seen) {
+    long step = task.steps().start() + Math.min(seen.step(), task.steps().length());
+    status = status.withProgress(step, seen.loss(), seen.evalLoss(), status.attempt());
+    publish();
+  }
+
+  private void setState(PhaseState state, String message) {
+    status = status.withState(state, message);
+    publish();
+  }
+
+  /** Shows the phase in the Web UI and tells the parent run at state changes and each tenth. */
+  private void publish() {
+    Workflow.setCurrentDetails(details());
+    Optional<String> parent = Workflow.getInfo().getParentWorkflowId();
+    if (parent.isEmpty() || status.state().isFinal()) {
+      return;
+    }
+    long length = Math.max(1, status.stepEnd() - status.stepStart());
+    int decile = (int) Math.min(10, (status.step() - status.stepStart()) * 10 / length);
+    if (status.state() == reportedState && decile <= reportedDecile) {
+      return;
+    }
+    reportedState = status.state();
+    reportedDecile = decile;
+    try {
+      Workflow.newExternalWorkflowStub(CurriculumWorkflow.class, parent.get()).phaseReport(status);
+    } catch (SignalExternalWorkflowException e) {
+      log.warn("could not report progress to run {}: {}", parent.get(), e.getMessage());
+    }
+  }
+
+  private String details() {
+    StringBuilder out = new StringBuilder();
+    out.append("**")
+        .append(status.name())
+        .append("** · ")
+        .append(phase().frameworkWorkload())
+        .append(" · steps ")
+        .append(task.steps())
+        .append(" of ")
+        .append(task.totalSteps());
+    if (status.attempt() > 0) {
+      out.append(" · attempt ").append(status.attempt());
+    }
+    out.append(
+        "\n\n| state | step | loss | eval loss | checkpoint | job |\n|---|---|---|---|---|---|\n");
+    out.append("| ")
+        .append(status.state())
+        .append(" | ")
+        .append(status.step())
+        .append(" / ")
+        .append(status.stepEnd())
+        .append(" | ")
+        .append(format(status.loss()))
+        .append(" | ")
+        .append(format(status.evalLoss()))
+        .append(" | ")
+        .append(
+            snapshot != null && snapshot.checkpointStep() != null
+                ? "checkpoint-" + snapshot.checkpointStep()
+                : "–")
+        .append(" | ")
+        .append(job != null ? job.name() : "–")
+        .append(" |\n");
+    if (status.message() != null) {
+      out.append("\n").append(status.message()).append('\n');
+    }
+    return out.toString();
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+
+  private PhaseActivities activities(String summary) {
+    return Workflow.newActivityStub(
+        PhaseActivities.class, ActivityOptions.newBuilder(QUICK).setSummary(summary).build());
+  }
+
+  private Phase phase() {
+    return task.phase();
+  }
+
+  private boolean stopWanted() {
+    return pauseWanted || advanceWanted || skipWanted;
+  }
+
+  private String stopReason() {
+    String what = skipWanted ? "skip" : advanceWanted ? "advance" : "pause";
+    return reason == null || reason.isBlank() ? what : what + ": " + reason;
+  }
+
+  private String because() {
+    return reason == null || reason.isBlank() ? "" : " (" + reason + ")";
+  }
+
+  private boolean shouldContinueAsNew() {
+    WorkflowInfo info = Workflow.getInfo();
+    return info.isContinueAsNewSuggested()
+        || (task.maxHistoryEvents() > 0 && info.getHistoryLength() > task.maxHistoryEvents());
+  }
+
+  static String format(Double value) {
+    return value == null ? "–" : String.format(Locale.ROOT, "%.4f", value);
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    String message = e.getMessage();
+    while (t != null) {
+      if (t instanceof ApplicationFailure app) {
+        message = app.getOriginalMessage();
+      }
+      t = t.getCause();
+    }
+    return message;
+  }
+}

@@ -1,0 +1,28 @@
+package dev.syllabus.workflows.job;
+
+import java.util.List;
+
+/**
+ * A phase's objects, rendered from the framework's manifests with the run's values injected.
+ *
+ * @param job the job these objects belong to
+ * @param manifests every object, in the order they are applied
+ */
+public record RenderedPhase(JobRef job, List<Manifest> manifests) {
+
+  public RenderedPhase {
+    manifests = List.copyOf(manifests);
+  }
+
+  /** All objects as one multi-document YAML stream. */
+  public String toYaml() {
+    StringBuilder out = new StringBuilder();
+    for (Manifest m : manifests) {
+      out.append("---\n").append(m.yaml());
+      if (!m.yaml().endsWith("\n")) {
+        out.append('\n');
+      }
+    }
+    return out.toString();
+  }
+}

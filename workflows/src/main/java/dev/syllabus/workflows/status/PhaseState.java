@@ -1,0 +1,20 @@
+package dev.syllabus.workflows.status;
+
+/** Where one phase of a run stands. */
+public enum PhaseState {
+  PENDING,
+  RUNNING,
+  PAUSED,
+  /** Ran to its last step. */
+  COMPLETED,
+  /** Ended early at its latest checkpoint, which was handed on. */
+  ADVANCED,
+  /** Did not run (or was stopped); the artifacts passed through unchanged. */
+  SKIPPED,
+  FAILED,
+  CANCELED;
+
+  public boolean isFinal() {
+    return this != PENDING && this != RUNNING && this != PAUSED;
+  }
+}

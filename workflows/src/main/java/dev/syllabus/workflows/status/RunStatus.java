@@ -1,0 +1,40 @@
+package dev.syllabus.workflows.status;
+
+import dev.syllabus.workflows.job.Triplet;
+import java.util.List;
+
+/**
+ * The whole state of a run: what {@code syllabus status --json} prints and what the {@code status}
+ * query returns. It is also what a run carries across continue-as-new.
+ *
+ * @param runId the run id, which is also the workflow id
+ * @param recipe the recipe name
+ * @param state where the run stands
+ * @param step the global step reached
+ * @param totalSteps T
+ * @param t normalized time, step / T
+ * @param phaseIndex the phase running or next to run (the last phase once the run has ended)
+ * @param phases every phase, in order
+ * @param artifacts the current triplet: what the next phase starts from
+ * @param message why the run is in this state (the failed phase, the pause reason), or null
+ */
+public record RunStatus(
+    String runId,
+    String recipe,
+    RunState state,
+    long step,
+    long totalSteps,
+    double t,
+    int phaseIndex,
+    List<PhaseStatus> phases,
+    Triplet artifacts,
+    String message) {
+
+  public RunStatus {
+    phases = List.copyOf(phases);
+  }
+
+  public PhaseStatus currentPhase() {
+    return phases.isEmpty() ? null : phases.get(Math.min(phaseIndex, phases.size() - 1));
+  }
+}

@@ -1,0 +1,361 @@
+package dev.syllabus.workflows;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.syllabus.workflows.job.ArtifactRef;
+import dev.syllabus.workflows.recipe.DataSpec;
+import dev.syllabus.workflows.recipe.OptimizerSpec;
+import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
+import dev.syllabus.workflows.recipe.Phase;
+import dev.syllabus.workflows.recipe.Recipe;
+import dev.syllabus.workflows.status.PhaseState;
+import dev.syllabus.workflows.status.PhaseStatus;
+import dev.syllabus.workflows.status.RunState;
+import dev.syllabus.workflows.status.RunStatus;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The run's behaviour on Temporal's test server, with {@link FakeBackend} standing in for jobs. */
+@Timeout(60)
+class CurriculumWorkflowTest {
+
+  private static final RunSettings FAST = new RunSettings(50, 0);
+
+  private TestWorkflowEnvironment env;
+  private WorkflowClient client;
+  private FakeBackend backend;
+
+  @BeforeEach
+  void setUp() {
+    env = TestWorkflowEnvironment.newInstance();
+    for (SearchKeys.Definition d : SearchKeys.ALL) {
+      env.registerSearchAttribute(d.name(), d.type());
+    }
+    backend = new FakeBackend(50);
+    Worker worker = env.newWorker(CurriculumWorkflow.TASK_QUEUE);
+    worker.registerWorkflowImplementationTypes(
+        CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
+    worker.registerActivitiesImplementations(backend);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+  }
+
+  static Recipe demo() {
+    return Recipe.builder("demo")
+        .totalSteps(3000)
+        .phase(
+            Phase.builder("easy")
+                .until(1.0 / 3)
+                .framework("tiny", "train")
+                .data(DataSpec.of("synthetic:waves-easy")))
+        .phase(
+            Phase.builder("medium")
+                .until(2.0 / 3)
+                .framework("tiny", "train")
+                .optimizer(new OptimizerSpec(null, 0.01, OptimizerState.CARRY)))
+        .phase(
+            Phase.builder("hard")
+                .until(1.0)
+                .framework("tiny", "train")
+                .data(DataSpec.of("synthetic:waves-hard")))
+        .build();
+  }
+
+  private CurriculumWorkflow start(String id, Recipe recipe, RunSettings settings) {
+    CurriculumWorkflow run =
+        client.newWorkflowStub(
+            CurriculumWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(id)
+                .setTaskQueue(CurriculumWorkflow.TASK_QUEUE)
+                .build());
+    WorkflowClient.start(run::run, new RunInput(recipe, settings, null));
+    return run;
+  }
+
+  private RunStatus finish(String id) {
+    return WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, id))
+        .getResult(RunStatus.class);
+  }
+
+  private RunStatus status(String id) {
+    return client.newWorkflowStub(CurriculumWorkflow.class, id).status();
+  }
+
+  private static void eventually(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  private void awaitHeldAt(String phase, long step) {
+    eventually(
+        phase + " reaches step " + step,
+        () -> {
+          FakeBackend.Job job = backend.job(phase);
+          return job != null && job.step == step;
+        });
+  }
+
+  @Test
+  void everyPhaseCompletesAndEachStartsFromThePreviousCheckpoint() {
+    start("r1", demo(), FAST);
+    RunStatus done = finish("r1");
+
+    assertEquals(RunState.COMPLETED, done.state());
+    assertEquals(3000, done.step());
+    assertEquals(1.0, done.t());
+    assertEquals(
+        List.of(PhaseState.COMPLETED, PhaseState.COMPLETED, PhaseState.COMPLETED),
+        done.phases().stream().map(PhaseStatus::state).toList());
+    for (int i = 1; i < 3; i++) {
+      ArtifactRef handedOn = done.phases().get(i - 1).artifacts().model();
+      assertEquals(handedOn, backend.job(done.phases().get(i).name()).task.input().model());
+    }
+    assertEquals("r1/2-hard/checkpoint-1000", done.artifacts().model().path());
+    assertEquals(3000, done.artifacts().model().step());
+  }
+
+  @Test
+  void dataIsInheritedByAPhaseThatDeclaresNone() {
+    start("r-data", demo(), FAST);
+    finish("r-data");
+    assertEquals(DataSpec.of("synthetic:waves-easy"), backend.job("medium").task.data());
+    assertEquals(DataSpec.of("synthetic:waves-hard"), backend.job("hard").task.data());
+  }
+
+  @Test
+  void pauseDuringAPhaseStopsTheJobAndResumeRestartsItFromItsCheckpoint() {
+    backend.holdAt("medium", 300);
+    CurriculumWorkflow run = start("r2", demo(), FAST);
+    awaitHeldAt("medium", 300);
+
+    run.pause("need the GPUs");
+    eventually(
+        "the medium phase is paused",
+        () -> status("r2").phases().get(1).state() == PhaseState.PAUSED);
+    RunStatus paused = status("r2");
+    assertEquals(RunState.PAUSED, paused.state());
+    assertEquals(1, backend.count("stop r2-1-medium-1"));
+    assertEquals(300L, backend.job("medium").checkpoint);
+
+    backend.release("medium");
+    run.resume(null);
+    RunStatus done = finish("r2");
+
+    assertEquals(RunState.COMPLETED, done.state());
+    assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
+    assertEquals(List.of(0L, 300L), backend.job("medium").startedFrom);
+    assertEquals(1, backend.count("resume r2-1-medium-1"));
+  }
+
+  @Test
+  void pauseBetweenPhasesHoldsTheNextPhaseUntilResume() throws Exception {
+    CountDownLatch collectEasy = backend.holdCollect("easy");
+    CurriculumWorkflow run = start("r3", demo(), FAST);
+    eventually("easy is being collected", () -> backend.count("collect r3-0-easy-1") == 1);
+
+    run.pause(null);
+    collectEasy.countDown();
+    eventually(
+        "easy completed", () -> status("r3").phases().get(0).state() == PhaseState.COMPLETED);
+    Thread.sleep(300);
+    RunStatus held = status("r3");
+    assertEquals(RunState.PAUSED, held.state());
+    assertEquals(PhaseState.PENDING, held.phases().get(1).state());
+    assertEquals(0, backend.count("render medium"));
+    assertEquals(0, backend.count("stop"));
+
+    run.resume(null);
+    assertEquals(RunState.COMPLETED, finish("r3").state());
+  }
+
+  @Test
+  void advanceEndsThePhaseAtItsLatestCheckpointAndTheNextStartsFromIt() {
+    backend.holdAt("easy", 350);
+    CurriculumWorkflow run = start("r4", demo(), FAST);
+    awaitHeldAt("easy", 350);
+
+    run.advance("loss plateaued");
+    RunStatus done = finish("r4");
+
+    PhaseStatus easy = done.phases().get(0);
+    assertEquals(PhaseState.ADVANCED, easy.state());
+    assertEquals(350, easy.step());
+    assertEquals("r4/0-easy/checkpoint-350", easy.artifacts().model().path());
+    assertEquals(easy.artifacts().model(), backend.job("medium").task.input().model());
+    assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
+    assertEquals(1000, done.phases().get(1).stepStart());
+  }
+
+  @Test
+  void skipPassesTheTripletThroughUnchanged() {
+    backend.holdAt("medium", 200);
+    CurriculumWorkflow run = start("r5", demo(), FAST);
+    awaitHeldAt("medium", 200);
+
+    run.skip("not needed");
+    RunStatus done = finish("r5");
+
+    assertEquals(PhaseState.SKIPPED, done.phases().get(1).state());
+    ArtifactRef easyModel = done.phases().get(0).artifacts().model();
+    assertEquals(easyModel, done.phases().get(1).artifacts().model());
+    assertEquals(easyModel, backend.job("hard").task.input().model());
+    assertEquals(0, backend.count("collect r5-1-medium"));
+    assertEquals(RunState.COMPLETED, done.state());
+  }
+
+  @Test
+  void skipWhilePausedBetweenPhasesSkipsTheNextPhaseWithoutRunningIt() throws Exception {
+    CountDownLatch collectEasy = backend.holdCollect("easy");
+    CurriculumWorkflow run = start("r5b", demo(), FAST);
+    eventually("easy is being collected", () -> backend.count("collect r5b-0-easy-1") == 1);
+    run.pause(null);
+    collectEasy.countDown();
+    eventually(
+        "the run holds", () -> status("r5b").phases().get(0).state() == PhaseState.COMPLETED);
+
+    run.skip(null);
+    eventually(
+        "medium is skipped", () -> status("r5b").phases().get(1).state() == PhaseState.SKIPPED);
+    assertEquals(0, backend.count("render medium"));
+    run.resume(null);
+    RunStatus done = finish("r5b");
+    assertEquals(PhaseState.COMPLETED, done.phases().get(2).state());
+  }
+
+  @Test
+  void cancelTearsTheRunningJobDown() {
+    backend.holdAt("medium", 100);
+    start("r6", demo(), FAST);
+    awaitHeldAt("medium", 100);
+
+    WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, "r6")).cancel();
+    assertThrows(WorkflowFailedException.class, () -> finish("r6"));
+
+    assertEquals(1, backend.count("teardown r6-1-medium-1"));
+    RunStatus canceled = status("r6");
+    assertEquals(RunState.CANCELED, canceled.state());
+    assertEquals(PhaseState.CANCELED, canceled.phases().get(1).state());
+  }
+
+  @Test
+  void aFailedJobIsRetriedFromItsCheckpoint() {
+    backend.failJobs("medium", 1);
+    start("r7", demo(), FAST);
+    RunStatus done = finish("r7");
+
+    assertEquals(RunState.COMPLETED, done.state());
+    assertEquals(2, done.phases().get(1).attempt());
+    assertEquals(1, backend.count("teardown r7-1-medium-1"));
+    FakeBackend.Job second = backend.job("medium");
+    assertEquals(2, second.ref.attempt());
+    assertEquals(List.of(500L), second.startedFrom);
+  }
+
+  @Test
+  void aPhaseThatKeepsFailingFailsTheRunNamingThePhase() {
+    backend.failJobs("medium", 99);
+    start("r8", demo(), FAST);
+
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> finish("r8"));
+    String message = PhaseWorkflowImpl.rootMessage(failed);
+    assertTrue(message.contains("phase 1 'medium' failed"), message);
+    assertTrue(message.contains("after 3 attempts"), message);
+    assertTrue(message.contains("simulated crash"), message);
+    assertEquals(3, backend.count("render medium"));
+    RunStatus status = status("r8");
+    assertEquals(RunState.FAILED, status.state());
+    assertEquals(PhaseState.FAILED, status.phases().get(1).state());
+    assertEquals(0, backend.count("render hard"));
+  }
+
+  @Test
+  void continueAsNewKeepsTheRunsState() {
+    CurriculumWorkflow run = start("r9", demo(), new RunSettings(50, 40));
+    String firstRunId = WorkflowStub.fromTyped(run).getExecution().getRunId();
+    RunStatus done = finish("r9");
+
+    assertEquals(RunState.COMPLETED, done.state());
+    assertEquals(
+        List.of(PhaseState.COMPLETED, PhaseState.COMPLETED, PhaseState.COMPLETED),
+        done.phases().stream().map(PhaseStatus::state).toList());
+    assertEquals(
+        done.phases().get(1).artifacts().model(), backend.job("hard").task.input().model());
+    assertEquals(
+        done.phases().get(0).artifacts().model(), backend.job("medium").task.input().model());
+    assertEquals(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, lastEvent("r9", firstRunId));
+    assertEquals(
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+        lastEvent("r9.0-easy", firstRunOf("r9.0-easy")));
+    // The phase continued as new mid-job without starting it twice.
+    assertEquals(1, backend.count("start r9-0-easy-1"));
+    assertEquals(1000, done.phases().get(0).step());
+  }
+
+  @Test
+  void statusShowsTheRunningPhaseAndTheRunsProgress() {
+    backend.holdAt("medium", 500);
+    start("r10", demo(), FAST);
+    awaitHeldAt("medium", 500);
+    eventually("the parent saw medium's progress", () -> status("r10").step() == 1500);
+
+    RunStatus status = status("r10");
+    assertEquals(RunState.RUNNING, status.state());
+    assertEquals(1, status.phaseIndex());
+    assertEquals(0.5, status.t());
+    assertEquals(PhaseState.RUNNING, status.phases().get(1).state());
+    assertEquals(PhaseState.PENDING, status.phases().get(2).state());
+    assertNotNull(status.phases().get(1).loss());
+    assertNotEquals(null, status.phases().get(0).artifacts());
+    backend.release("medium");
+    finish("r10");
+  }
+
+  private EventType lastEvent(String workflowId, String runId) {
+    List<HistoryEvent> events = client.fetchHistory(workflowId, runId).getEvents();
+    return events.get(events.size() - 1).getEventType();
+  }
+
+  private String firstRunOf(String workflowId) {
+    return client
+        .fetchHistory(workflowId)
+        .getEvents()
+        .get(0)
+        .getWorkflowExecutionStartedEventAttributes()
+        .getFirstExecutionRunId();
+  }
+}

@@ -1,0 +1,155 @@
+package dev.syllabus.activities;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.syllabus.workflows.recipe.FrameworkCatalog;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * The {@code kubeconfigs/} folder: one folder per framework, holding {@code framework.yaml} and one
+ * folder per workload with the framework's own Kubernetes manifests.
+ */
+public final class Kubeconfigs {
+
+  /** The label a manifest uses to say which workload role it runs ({@code train}, {@code vllm}). */
+  public static final String ROLE_LABEL = "syllabus.dev/role";
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  /** Reads and writes Kubernetes objects; one instance is enough for the whole process. */
+  public static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  private final Path root;
+
+  public Kubeconfigs(Path root) {
+    this.root = root;
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Every framework and workload, with the roles its manifests declare: for recipe checks. */
+  public FrameworkCatalog catalog() {
+    Map<String, FrameworkCatalog.Framework> frameworks = new TreeMap<>();
+    for (Path frameworkDir : folders(root)) {
+      String name = frameworkDir.getFileName().toString();
+      Map<String, Set<String>> workloads = new TreeMap<>();
+      for (Path workloadDir : folders(frameworkDir)) {
+        Set<String> roles = new LinkedHashSet<>();
+        for (HasMetadata object : manifests(name, workloadDir.getFileName().toString())) {
+          String role = roleOf(object);
+          if (role != null) {
+            roles.add(role);
+          }
+        }
+        workloads.put(workloadDir.getFileName().toString(), roles);
+      }
+      frameworks.put(
+          name, new FrameworkCatalog.Framework(name, workloads, settings(name).trainable()));
+    }
+    String shown = root.getFileName() == null ? root.toString() : root.getFileName() + "/";
+    return new FrameworkCatalog(shown, frameworks);
+  }
+
+  /** The framework's {@code framework.yaml}, or defaults when it has none. */
+  public FrameworkSettings settings(String framework) {
+    Path file = root.resolve(framework).resolve("framework.yaml");
+    if (!Files.isRegularFile(file)) {
+      return FrameworkSettings.DEFAULTS;
+    }
+    try {
+      JsonNode node = YAML.readTree(file.toFile());
+      JsonNode config = node.path("config");
+      Map<String, String> keys = new LinkedHashMap<>();
+      Iterator<Map.Entry<String, JsonNode>> fields = node.path("keys").fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> e = fields.next();
+        keys.put(e.getKey(), e.getValue().asText());
+      }
+      List<String> trainable = new ArrayList<>();
+      node.path("trainable").forEach(n -> trainable.add(n.asText()));
+      return new FrameworkSettings(
+          config.path("file").asText(FrameworkSettings.DEFAULTS.configFile()),
+          config.path("format").asText(FrameworkSettings.DEFAULTS.configFormat()),
+          keys,
+          trainable);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The workload's manifests as typed objects, in file-name order. */
+  public List<HasMetadata> manifests(String framework, String workload) {
+    Path dir = root.resolve(framework).resolve(workload);
+    List<HasMetadata> objects = new ArrayList<>();
+    for (Path file : files(dir)) {
+      try {
+        Object parsed = SERIALIZATION.unmarshal(Files.readString(file));
+        if (parsed instanceof List<?> list) {
+          list.forEach(o -> objects.add((HasMetadata) o));
+        } else if (parsed instanceof HasMetadata object) {
+          objects.add(object);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            root.relativize(file) + ": not a Kubernetes manifest: " + e.getMessage(), e);
+      }
+    }
+    return objects;
+  }
+
+  /** The workload's manifest files, as text, for tests and for showing what was changed. */
+  public List<Path> manifestFiles(String framework, String workload) {
+    return files(root.resolve(framework).resolve(workload));
+  }
+
+  public static String roleOf(HasMetadata object) {
+    Map<String, String> labels = object.getMetadata().getLabels();
+    return labels == null ? null : labels.get(ROLE_LABEL);
+  }
+
+  private static List<Path> folders(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(Files::isDirectory)
+          .filter(p -> !p.getFileName().toString().startsWith("."))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<Path> files(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

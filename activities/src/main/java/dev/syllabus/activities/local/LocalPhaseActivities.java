@@ -1,0 +1,457 @@
+package dev.syllabus.activities.local;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.syllabus.activities.ArtifactStore;
+import dev.syllabus.activities.Progress;
+import dev.syllabus.activities.Renderer;
+import dev.syllabus.workflows.PhaseActivities;
+import dev.syllabus.workflows.job.Handoff;
+import dev.syllabus.workflows.job.JobRef;
+import dev.syllabus.workflows.job.JobSnapshot;
+import dev.syllabus.workflows.job.JobState;
+import dev.syllabus.workflows.job.PhaseTask;
+import dev.syllabus.workflows.job.RenderedPhase;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code local} backend: runs a phase's training container command as a process on this
+ * machine, with its output in a log file that is followed for progress, stopped with SIGTERM (the
+ * trainer saves a checkpoint and exits 0).
+ *
+ * <p>Each attempt has a folder {@code <phase folder>/jobs/<job name>/} holding {@code launch.json}
+ * (what to run), {@code output.log}, {@code pid}, {@code exit} and, once a stop was asked for,
+ * {@code stop-requested}. The phase's checkpoints go to the phase folder itself, the job's {@code
+ * SYLLABUS_OUTPUT_DIR}.
+ */
+public final class LocalPhaseActivities implements PhaseActivities {
+  private static final Logger log = LoggerFactory.getLogger(LocalPhaseActivities.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** How long a stopped job may take to save its checkpoint before it is killed. */
+  static final long STOP_GRACE_SECONDS = 300;
+
+  /** How long teardown waits for a job it stops before killing it. */
+  static final long TEARDOWN_GRACE_SECONDS = 30;
+
+  private static final long POLL_MILLIS = 200;
+  private static final int MAX_READ = 4 << 20;
+
+  private final Renderer renderer;
+  private final ArtifactStore store;
+  private final Path repoRoot;
+  private final Map<String, Process> processes = new ConcurrentHashMap<>();
+
+  public LocalPhaseActivities(Renderer renderer, ArtifactStore store, Path repoRoot) {
+    this.renderer = renderer;
+    this.store = store;
+    this.repoRoot = repoRoot.toAbsolutePath().normalize();
+  }
+
+  @Override
+  public RenderedPhase render(PhaseTask task, int attempt) {
+    try {
+      return renderer.render(task, attempt);
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "RenderFailed");
+    }
+  }
+
+  @Override
+  public JobSnapshot startJob(RenderedPhase rendered) {
+    JobRef job = rendered.job();
+    Path dir = jobDir(job);
+    LocalLaunch launch;
+    try {
+      Files.createDirectories(dir);
+      launch = LocalLaunch.prepare(rendered, store.root(), repoRoot, dir);
+      Files.writeString(dir.resolve("launch.json"), JSON.writeValueAsString(launch));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "CannotRunLocally");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (liveProcess(job).isPresent() || Files.exists(dir.resolve("exit"))) {
+      log.info("job {} was already started; adopting it", job.name());
+      return look(
+          job,
+          launch.maxSteps(),
+          JobSnapshot.pending(launch.maxSteps()).withState(JobState.RUNNING, null));
+    }
+    return launch(job, launch, dir);
+  }
+
+  @Override
+  public JobSnapshot resumeJob(JobRef job) {
+    Path dir = jobDir(job);
+    LocalLaunch launch = readLaunch(job);
+    if (liveProcess(job).isPresent()) {
+      return look(
+          job,
+          launch.maxSteps(),
+          JobSnapshot.pending(launch.maxSteps()).withState(JobState.RUNNING, null));
+    }
+    try {
+      Files.deleteIfExists(dir.resolve("stop-requested"));
+      Files.deleteIfExists(dir.resolve("exit"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return launch(job, launch, dir);
+  }
+
+  private JobSnapshot launch(JobRef job, LocalLaunch launch, Path dir) {
+    Path output = dir.resolve("output.log");
+    ProcessBuilder builder = new ProcessBuilder(launch.command());
+    Map<String, String> env = builder.environment();
+    env.keySet().removeIf(k -> k.startsWith("SYLLABUS_") || k.startsWith("TEMPORAL_"));
+    env.putAll(launch.env());
+    builder.directory(Path.of(launch.workingDir()).toFile());
+    builder.redirectErrorStream(true);
+    builder.redirectOutput(Redirect.appendTo(output.toFile()));
+    try {
+      Files.createDirectories(Path.of(launch.workingDir()));
+      StringBuilder header = new StringBuilder();
+      header
+          .append("syllabus: starting ")
+          .append(job.name())
+          .append(" at ")
+          .append(Instant.now())
+          .append('\n');
+      launch.notes().forEach(n -> header.append("syllabus: ").append(n).append('\n'));
+      Files.writeString(
+          output,
+          header,
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      long offset = Files.size(output);
+      Process process = builder.start();
+      processes.put(job.name(), process);
+      Instant started = process.info().startInstant().orElse(Instant.EPOCH);
+      Files.writeString(dir.resolve("pid"), process.pid() + " " + started.toEpochMilli() + "\n");
+      process.onExit().thenAccept(p -> recordExit(dir, p.exitValue()));
+      log.info("started job {} (pid {}): {}", job.name(), process.pid(), launch.command());
+      return new JobSnapshot(
+          JobState.RUNNING,
+          0,
+          launch.maxSteps(),
+          null,
+          null,
+          checkpointStep(job),
+          offset,
+          null,
+          null);
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "cannot start "
+              + launch.command().get(0)
+              + " for job "
+              + job.name()
+              + ": "
+              + e.getMessage(),
+          "CannotStartJob");
+    }
+  }
+
+  private static void recordExit(Path dir, int code) {
+    try {
+      Files.writeString(dir.resolve("exit"), code + "\n");
+    } catch (IOException e) {
+      log.warn("cannot record the exit code of {}: {}", dir, e.getMessage());
+    }
+  }
+
+  @Override
+  public JobSnapshot followJob(JobRef job, JobSnapshot last, long reportEveryMillis) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    JobSnapshot from = context.getHeartbeatDetails(JobSnapshot.class).orElse(last);
+    LocalLaunch launch = readLaunch(job);
+    long now = System.currentTimeMillis();
+    long reportAt = now + reportEveryMillis;
+    long latest = now + Math.max(10 * reportEveryMillis, 60_000);
+    JobSnapshot seen = from;
+    while (true) {
+      seen = look(job, launch.maxSteps(), seen);
+      if (seen.state().hasEnded() || seen.state() != from.state()) {
+        return seen;
+      }
+      now = System.currentTimeMillis();
+      boolean progressed =
+          seen.step() != from.step()
+              || !Objects.equals(seen.checkpointStep(), from.checkpointStep());
+      if ((now >= reportAt && progressed) || now >= latest) {
+        return seen;
+      }
+      context.heartbeat(seen);
+      waitForExit(job, POLL_MILLIS);
+    }
+  }
+
+  /** The job now: its progress read from new output, its checkpoint, and whether it has ended. */
+  private JobSnapshot look(JobRef job, long maxSteps, JobSnapshot before) {
+    Path dir = jobDir(job);
+    Optional<Integer> exit = exitCode(job);
+    // Read output after learning of the exit, so the last lines are included.
+    Progress progress = new Progress(before.step(), maxSteps, before.loss(), before.evalLoss());
+    long offset = before.logOffset();
+    Path output = dir.resolve("output.log");
+    try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
+      long length = file.length();
+      while (offset < length) {
+        int n = (int) Math.min(MAX_READ, length - offset);
+        byte[] bytes = new byte[n];
+        file.seek(offset);
+        file.readFully(bytes);
+        int consumed = 0;
+        for (int i = 0; i < n; i++) {
+          if (bytes[i] == '\n' || bytes[i] == '\r') {
+            progress =
+                progress.read(new String(bytes, consumed, i - consumed, StandardCharsets.UTF_8));
+            consumed = i + 1;
+          }
+        }
+        if (consumed == 0) {
+          break; // a line longer than MAX_READ, or one still being written
+        }
+        offset += consumed;
+      }
+    } catch (IOException e) {
+      if (Files.exists(output)) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    Long checkpoint = checkpointStep(job);
+    JobState state = JobState.RUNNING;
+    Integer exitCode = null;
+    String message = null;
+    if (exit.isPresent()) {
+      exitCode = exit.get();
+      boolean stopped = Files.exists(dir.resolve("stop-requested"));
+      boolean finished = checkpoint != null && checkpoint >= maxSteps;
+      if (exitCode == 0 && finished) {
+        state = JobState.SUCCEEDED;
+      } else if (stopped) {
+        state = JobState.STOPPED;
+        message =
+            "stopped at checkpoint "
+                + checkpoint
+                + (exitCode == 0 ? "" : " (exit code " + exitCode + ")");
+      } else if (exitCode == 0) {
+        state = JobState.FAILED;
+        message =
+            "exited 0 before its last step (latest complete checkpoint: "
+                + checkpoint
+                + " of "
+                + maxSteps
+                + ")";
+      } else {
+        state = JobState.FAILED;
+        message = "exit code " + exitCode + ": " + lastLine(output);
+      }
+    } else if (liveProcess(job).isEmpty()) {
+      state = JobState.FAILED;
+      message = "the job's process is gone and left no exit code (was the machine restarted?)";
+    }
+    return new JobSnapshot(
+        state,
+        progress.step(),
+        maxSteps,
+        progress.loss(),
+        progress.evalLoss(),
+        checkpoint,
+        offset,
+        exitCode,
+        message);
+  }
+
+  @Override
+  public void stopJob(JobRef job, String reason) {
+    Path dir = jobDir(job);
+    try {
+      Files.writeString(dir.resolve("stop-requested"), reason + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    liveProcess(job)
+        .ifPresent(
+            p -> {
+              log.info("stopping job {} (pid {}): {}", job.name(), p.pid(), reason);
+              p.destroy();
+              p.onExit()
+                  .orTimeout(STOP_GRACE_SECONDS, TimeUnit.SECONDS)
+                  .exceptionally(
+                      e -> {
+                        log.warn(
+                            "job {} did not stop within {} s; killing it",
+                            job.name(),
+                            STOP_GRACE_SECONDS);
+                        p.destroyForcibly();
+                        return p;
+                      });
+            });
+  }
+
+  @Override
+  public Handoff collect(PhaseTask task, JobRef job) {
+    return store.handOff(task, job);
+  }
+
+  @Override
+  public void teardown(JobRef job, String reason) {
+    Optional<ProcessHandle> live = liveProcess(job);
+    if (live.isPresent()) {
+      ProcessHandle p = live.get();
+      log.info("tearing down job {} (pid {}): {}", job.name(), p.pid(), reason);
+      try {
+        Files.writeString(jobDir(job).resolve("stop-requested"), "teardown: " + reason + "\n");
+      } catch (IOException e) {
+        log.warn("cannot mark {} as stopped: {}", job.name(), e.getMessage());
+      }
+      p.destroy();
+      try {
+        p.onExit().get(TEARDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        p.destroyForcibly();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      } catch (java.util.concurrent.ExecutionException e) {
+        p.destroyForcibly();
+      }
+    }
+    processes.remove(job.name());
+  }
+
+  // --- the job's files and process ----------------------------------------------------------
+
+  Path jobDir(JobRef job) {
+    return store.phaseFolder(job).resolve("jobs").resolve(job.name());
+  }
+
+  private LocalLaunch readLaunch(JobRef job) {
+    Path file = jobDir(job).resolve("launch.json");
+    try {
+      return JSON.readValue(file.toFile(), LocalLaunch.class);
+    } catch (IOException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "job " + job.name() + " was never started here (no " + file + ")", "UnknownJob");
+    }
+  }
+
+  private Long checkpointStep(JobRef job) {
+    return store
+        .latestCheckpoint(store.phaseFolder(job))
+        .map(ArtifactStore.Checkpoint::step)
+        .orElse(null);
+  }
+
+  /**
+   * The job's process if it is running: the one this worker started, or the one its {@code pid}
+   * file names (checked against the recorded start time, so a reused pid is not mistaken for it).
+   */
+  private Optional<ProcessHandle> liveProcess(JobRef job) {
+    Process own = processes.get(job.name());
+    if (own != null) {
+      return own.isAlive() ? Optional.of(own.toHandle()) : Optional.empty();
+    }
+    Path pidFile = jobDir(job).resolve("pid");
+    if (!Files.exists(pidFile)) {
+      return Optional.empty();
+    }
+    try {
+      String[] parts = Files.readString(pidFile).trim().split("\\s+");
+      long pid = Long.parseLong(parts[0]);
+      long startedMillis = parts.length > 1 ? Long.parseLong(parts[1]) : 0;
+      return ProcessHandle.of(pid)
+          .filter(ProcessHandle::isAlive)
+          .filter(
+              h ->
+                  startedMillis == 0
+                      || h.info()
+                          .startInstant()
+                          .map(i -> Math.abs(i.toEpochMilli() - startedMillis) < 2000)
+                          .orElse(false));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private Optional<Integer> exitCode(JobRef job) {
+    Process own = processes.get(job.name());
+    if (own != null && !own.isAlive()) {
+      return Optional.of(own.exitValue());
+    }
+    if (own != null) {
+      return Optional.empty();
+    }
+    Path exit = jobDir(job).resolve("exit");
+    if (Files.exists(exit)) {
+      try {
+        return Optional.of(Integer.parseInt(Files.readString(exit).trim()));
+      } catch (IOException | NumberFormatException e) {
+        return Optional.empty();
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void waitForExit(JobRef job, long millis) {
+    Process own = processes.get(job.name());
+    CompletableFuture<?> exit =
+        own != null ? own.onExit() : liveProcess(job).map(ProcessHandle::onExit).orElse(null);
+    try {
+      if (exit != null) {
+        exit.get(millis, TimeUnit.MILLISECONDS);
+      } else {
+        Thread.sleep(millis);
+      }
+    } catch (TimeoutException e) {
+      // still running
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while following " + job.name(), e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      // ended; the next look sees it
+    }
+  }
+
+  private static String lastLine(Path output) {
+    try (RandomAccessFile file = new RandomAccessFile(output.toFile(), "r")) {
+      long length = file.length();
+      int n = (int) Math.min(4096, length);
+      byte[] bytes = new byte[n];
+      file.seek(length - n);
+      file.readFully(bytes);
+      String[] lines = new String(bytes, StandardCharsets.UTF_8).split("[\r\n]+");
+      for (int i = lines.length - 1; i >= 0; i--) {
+        if (!lines[i].isBlank()) {
+          return lines[i].strip();
+        }
+      }
+      return "(no output)";
+    } catch (IOException e) {
+      return "(no output: " + e.getMessage() + ")";
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package dev.syllabus.starter;
+
+import dev.syllabus.worker.EmbeddedTemporal;
+import dev.syllabus.worker.SyllabusWorker;
+import dev.syllabus.worker.Temporal;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "dev",
+    description = {
+      "Serve a local Temporal and a worker with the local backend until Ctrl-C.",
+      "The Temporal is the Java SDK's test server, in this process and in memory:",
+      "runs do not survive a restart of `dev`, and it has no Web UI."
+    })
+final class DevCommand implements Callable<Integer> {
+  @ParentCommand Syllabus parent;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--port",
+      defaultValue = "7233",
+      description = "the Temporal frontend port (default ${DEFAULT-VALUE})")
+  int port;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Logging.showWorkerActivity();
+    PrintWriter out = spec.commandLine().getOut();
+    EmbeddedTemporal server;
+    try {
+      server = EmbeddedTemporal.start(port);
+    } catch (IllegalStateException e) {
+      throw new Exit.Failed(e.getMessage());
+    }
+    Temporal temporal =
+        Temporal.connect(server.address(), parent.temporal.namespace, Duration.ofSeconds(10));
+    temporal.registerSearchAttributes();
+    SyllabusWorker worker =
+        SyllabusWorker.start(temporal, SyllabusWorker.localBackend(parent.paths));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  worker.close();
+                  temporal.close();
+                  server.close();
+                  stopped.countDown();
+                },
+                "syllabus-dev-shutdown"));
+    out.println(
+        "syllabus dev: Temporal (embedded test server) at "
+            + server.address()
+            + ", namespace "
+            + temporal.namespace());
+    out.println(
+        "  worker: local backend, task queue "
+            + dev.syllabus.workflows.CurriculumWorkflow.TASK_QUEUE
+            + ", artifacts in "
+            + parent.paths.runs());
+    out.println(
+        "  no Web UI with the embedded server; run `syllabus status ID --watch` to follow a run");
+    out.println(
+        "  try: syllabus run recipes/demo.yaml --id x     (Ctrl-C here stops Temporal and the worker)");
+    out.flush();
+    stopped.await();
+    return Exit.OK;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.syllabus.starter;
+
+import dev.syllabus.activities.Kubeconfigs;
+import dev.syllabus.worker.Paths;
+import dev.syllabus.workflows.recipe.Problem;
+import dev.syllabus.workflows.recipe.Recipe;
+import dev.syllabus.workflows.recipe.RecipeException;
+import dev.syllabus.workflows.recipe.RecipeLoader;
+import dev.syllabus.workflows.recipe.RecipeValidator;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** Reads, parses and checks a recipe file for a command: either a recipe or every problem. */
+final class RecipeFiles {
+
+  /** A recipe ready to run, or the problems that stop it. */
+  record Checked(Recipe recipe, List<Problem> problems) {
+    boolean ok() {
+      return problems.isEmpty();
+    }
+  }
+
+  private RecipeFiles() {}
+
+  static Checked check(Paths paths, String given, List<String> overrides) {
+    Path file = paths.recipe(given);
+    String text;
+    try {
+      if (Files.isDirectory(file)) {
+        return problem(given, "is a folder, not a recipe file");
+      }
+      long size = Files.size(file);
+      if (size > RecipeLoader.MAX_CHARS) {
+        return problem(
+            given,
+            String.format(
+                Locale.ROOT,
+                "the file is %.1f MiB; a recipe may be at most %d KiB",
+                size / (1024.0 * 1024.0),
+                RecipeLoader.MAX_CHARS / 1024));
+      }
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+              .toString();
+    } catch (NoSuchFileException e) {
+      return problem(given, "no such file");
+    } catch (CharacterCodingException e) {
+      return problem(given, "is not UTF-8 text");
+    } catch (IOException e) {
+      return problem(given, "cannot read: " + e.getMessage());
+    }
+    try {
+      RecipeLoader.Loaded loaded = RecipeLoader.parse(given, text, overrides);
+      List<Problem> problems =
+          RecipeValidator.validate(
+              loaded.recipe(), loaded.sources(), new Kubeconfigs(paths.kubeconfigs()).catalog());
+      return new Checked(loaded.recipe(), problems);
+    } catch (RecipeException e) {
+      return new Checked(null, e.problems());
+    }
+  }
+
+  /** The recipe, or {@link Exit.BadInput} carrying every problem, one per line. */
+  static Recipe load(Paths paths, String given, List<String> overrides) {
+    Checked checked = check(paths, given, overrides);
+    if (!checked.ok()) {
+      throw new Exit.BadInput(
+          String.join("\n", checked.problems().stream().map(Problem::toString).toList()));
+    }
+    return checked.recipe();
+  }
+
+  private static Checked problem(String source, String message) {
+    return new Checked(null, List.of(new Problem(source, 0, "", message)));
+  }
+}

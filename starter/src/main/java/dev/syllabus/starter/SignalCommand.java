@@ -1,0 +1,106 @@
+package dev.syllabus.starter;
+
+import dev.syllabus.worker.Temporal;
+import dev.syllabus.workflows.CurriculumWorkflow;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** pause, resume, advance and skip: one signal each to a running run, with an optional reason. */
+abstract class SignalCommand implements Callable<Integer> {
+  @ParentCommand Syllabus parent;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(paramLabel = "RUN_ID")
+  String runId;
+
+  @Option(
+      names = "--reason",
+      paramLabel = "TEXT",
+      description = "why; shown in the status and the Web UI")
+  String reason;
+
+  abstract String name();
+
+  abstract void send(CurriculumWorkflow run, String reason);
+
+  @Override
+  public Integer call() {
+    try (Temporal temporal = parent.temporal.connect()) {
+      WorkflowExecutionStatus status = RunView.describe(temporal.client(), runId);
+      if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        throw new Exit.Failed(
+            "run "
+                + runId
+                + " has already ended ("
+                + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "")
+                + ")");
+      }
+      send(temporal.client().newWorkflowStub(CurriculumWorkflow.class, runId), reason);
+      spec.commandLine().getOut().println(name() + " sent to " + runId);
+      return Exit.OK;
+    }
+  }
+
+  @Command(
+      name = "pause",
+      description = {
+        "Pause a run: the running job stops after saving a checkpoint (its GPUs are freed),",
+        "or, between phases, the next phase is held."
+      })
+  static final class Pause extends SignalCommand {
+    String name() {
+      return "pause";
+    }
+
+    void send(CurriculumWorkflow run, String reason) {
+      run.pause(reason);
+    }
+  }
+
+  @Command(
+      name = "resume",
+      description = "Resume a paused run: the job restarts from its latest checkpoint.")
+  static final class Resume extends SignalCommand {
+    String name() {
+      return "resume";
+    }
+
+    void send(CurriculumWorkflow run, String reason) {
+      run.resume(reason);
+    }
+  }
+
+  @Command(
+      name = "advance",
+      description = "End the running phase at its latest checkpoint and go on with the next.")
+  static final class Advance extends SignalCommand {
+    String name() {
+      return "advance";
+    }
+
+    void send(CurriculumWorkflow run, String reason) {
+      run.advance(reason);
+    }
+  }
+
+  @Command(
+      name = "skip",
+      description = {
+        "Skip the running phase (or the next one, between phases);",
+        "the model, optimizer and data pass through unchanged."
+      })
+  static final class Skip extends SignalCommand {
+    String name() {
+      return "skip";
+    }
+
+    void send(CurriculumWorkflow run, String reason) {
+      run.skip(reason);
+    }
+  }
+}

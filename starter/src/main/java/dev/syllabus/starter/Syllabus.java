@@ -1,0 +1,99 @@
+package dev.syllabus.starter;
+
+import dev.syllabus.worker.Paths;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** The {@code syllabus} command line. */
+@Command(
+    name = "syllabus",
+    mixinStandardHelpOptions = true,
+    versionProvider = Syllabus.Version.class,
+    description = {
+      "Runs ML training curricula as durable Temporal workflows.",
+      "",
+      "On a laptop: `syllabus demo`, or `syllabus dev` in one terminal and",
+      "`syllabus run recipes/demo.yaml --id x` in another."
+    },
+    subcommands = {
+      DemoCommand.class,
+      DevCommand.class,
+      WorkerCommand.class,
+      ValidateCommand.class,
+      RenderCommand.class,
+      RunCommand.class,
+      StatusCommand.class,
+      SignalCommand.Pause.class,
+      SignalCommand.Resume.class,
+      SignalCommand.Advance.class,
+      SignalCommand.Skip.class,
+      CancelCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Exit codes: 0 success, 1 the run or command failed, 2 bad input (nothing was started).",
+      "Files: recipes and kubeconfigs/ are read from the repository (SYLLABUS_REPO);",
+      "runs and artifacts live under SYLLABUS_HOME (default ~/.syllabus)."
+    })
+public final class Syllabus implements Runnable {
+
+  @Mixin TemporalOptions temporal;
+
+  final Paths paths;
+
+  Syllabus(Paths paths) {
+    this.paths = paths;
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(
+        new CommandLine(this), "name a command; see `syllabus --help`");
+  }
+
+  public static void main(String[] args) {
+    System.exit(
+        execute(
+            Paths.fromEnvironment(),
+            args,
+            new PrintWriter(System.out, true),
+            new PrintWriter(System.err, true)));
+  }
+
+  /** Runs one command line; returns its exit code. */
+  public static int execute(Paths paths, String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Syllabus(paths));
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof Exit.BadInput bad) {
+            commandLine.getErr().println(bad.getMessage());
+            return Exit.BAD_INPUT;
+          }
+          if (e instanceof Exit.Failed failed) {
+            commandLine.getErr().println("syllabus: " + failed.getMessage());
+            return Exit.FAILED;
+          }
+          commandLine.getErr().println("syllabus: " + e);
+          e.printStackTrace(commandLine.getErr());
+          return Exit.FAILED;
+        });
+    int code = cli.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  /** The version from the jar's manifest, or "dev" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Syllabus.class.getPackage().getImplementationVersion();
+      return new String[] {"syllabus " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package dev.syllabus.starter;
+
+import dev.syllabus.worker.Temporal;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Where the Temporal service is: {@code --address} and {@code --namespace}, for every command. */
+final class TemporalOptions {
+
+  @Option(
+      names = "--address",
+      description = "Temporal frontend host:port (env TEMPORAL_ADDRESS; default ${DEFAULT-VALUE})",
+      defaultValue = "${env:TEMPORAL_ADDRESS:-127.0.0.1:7233}",
+      scope = picocli.CommandLine.ScopeType.INHERIT)
+  String address;
+
+  @Option(
+      names = "--namespace",
+      description = "Temporal namespace (env TEMPORAL_NAMESPACE; default ${DEFAULT-VALUE})",
+      defaultValue = "${env:TEMPORAL_NAMESPACE:-default}",
+      scope = picocli.CommandLine.ScopeType.INHERIT)
+  String namespace;
+
+  Temporal connect() {
+    try {
+      return Temporal.connect(address, namespace, Duration.ofSeconds(5));
+    } catch (Temporal.Unreachable e) {
+      throw new Exit.Failed(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package dev.syllabus.worker;
+
+import io.temporal.testserver.TestServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+
+/**
+ * A Temporal service inside this process: the Java SDK's test server bound to a port, in real time.
+ * What {@code syllabus dev} and {@code syllabus demo} run when no Temporal is at hand. It keeps its
+ * state in memory only, and has no Web UI.
+ */
+public final class EmbeddedTemporal implements AutoCloseable {
+
+  private final TestServer.PortBoundTestServer server;
+  private final int port;
+
+  private EmbeddedTemporal(TestServer.PortBoundTestServer server, int port) {
+    this.server = server;
+    this.port = port;
+  }
+
+  /** Starts on {@code port}, or on a free port when it is 0. */
+  public static EmbeddedTemporal start(int port) {
+    int chosen = port == 0 ? freePort() : port;
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress("127.0.0.1", chosen));
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "port "
+              + chosen
+              + " is in use (is another `syllabus dev` or Temporal running? use --port)");
+    }
+    return new EmbeddedTemporal(TestServer.createPortBoundServer(chosen, false), chosen);
+  }
+
+  public String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("no free port: " + e.getMessage(), e);
+    }
+  }
+}

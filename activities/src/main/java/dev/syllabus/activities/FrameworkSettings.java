@@ -18,7 +18,7 @@ public record FrameworkSettings(
       new FrameworkSettings("config.yaml", "yaml", Map.of(), List.of());
 
   public FrameworkSettings {
-    keys = Map.copyOf(keys);
+    keys = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(keys));
     trainable = List.copyOf(trainable);
   }
 }

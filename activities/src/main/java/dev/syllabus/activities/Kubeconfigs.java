@@ -6,6 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.syllabus.workflows.recipe.FrameworkCatalog;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.kubernetes.client.utils.YamlDumpSettingsBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,7 +33,15 @@ public final class Kubeconfigs {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   /** Reads and writes Kubernetes objects; one instance is enough for the whole process. */
-  public static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+  public static final KubernetesSerialization SERIALIZATION =
+      new KubernetesSerialization(
+          new ObjectMapper(), true, new YamlDumpSettingsBuilder().setMinimizeQuotes(true).build());
+
+  /** An object as YAML for people and for {@code kubectl apply}: no document marker, few quotes. */
+  public static String toYaml(Object object) {
+    String yaml = SERIALIZATION.asYaml(object);
+    return yaml.startsWith("---\n") ? yaml.substring(4) : yaml;
+  }
 
   private final Path root;
 

@@ -95,10 +95,7 @@ public final class Renderer {
       }
       Manifest manifest =
           new Manifest(
-              object.getKind(),
-              object.getMetadata().getName(),
-              role,
-              Kubeconfigs.SERIALIZATION.asYaml(object));
+              object.getKind(), object.getMetadata().getName(), role, Kubeconfigs.toYaml(object));
       (object instanceof Job ? jobs : others).add(manifest);
     }
 
@@ -111,8 +108,7 @@ public final class Renderer {
             .addToData(settings.configFile(), frameworkConfig(task, settings))
             .build();
     List<Manifest> manifests = new ArrayList<>();
-    manifests.add(
-        new Manifest("ConfigMap", configMapName, null, Kubeconfigs.SERIALIZATION.asYaml(config)));
+    manifests.add(new Manifest("ConfigMap", configMapName, null, Kubeconfigs.toYaml(config)));
     manifests.addAll(others);
     manifests.addAll(jobs);
     return new RenderedPhase(job, manifests);

@@ -6,7 +6,6 @@ import dev.syllabus.worker.Temporal;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -44,17 +43,15 @@ final class DevCommand implements Callable<Integer> {
     temporal.registerSearchAttributes();
     SyllabusWorker worker =
         SyllabusWorker.start(temporal, SyllabusWorker.localBackend(parent.paths));
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  worker.close();
-                  temporal.close();
-                  server.close();
-                  stopped.countDown();
-                },
-                "syllabus-dev-shutdown"));
+    Runnable stop =
+        Logging.once(
+            () -> {
+              worker.close();
+              temporal.close();
+              server.close();
+            });
+    Thread onCtrlC = new Thread(stop, "syllabus-dev-shutdown");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
     out.println(
         "syllabus dev: Temporal (embedded test server) at "
             + server.address()
@@ -70,7 +67,7 @@ final class DevCommand implements Callable<Integer> {
     out.println(
         "  try: syllabus run recipes/demo.yaml --id x     (Ctrl-C here stops Temporal and the worker)");
     out.flush();
-    stopped.await();
+    Logging.serveUntilInterrupted(stop, onCtrlC);
     return Exit.OK;
   }
 }

@@ -8,6 +8,34 @@ import org.slf4j.LoggerFactory;
 final class Logging {
   private Logging() {}
 
+  /** {@code action}, run at most once however often it is called (shutdown hook and finally). */
+  static Runnable once(Runnable action) {
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (done.compareAndSet(false, true)) {
+        action.run();
+      }
+    };
+  }
+
+  /**
+   * Blocks until Ctrl-C (the JVM runs {@code onCtrlC}) or until this thread is interrupted (tests),
+   * then runs {@code stop}.
+   */
+  static void serveUntilInterrupted(Runnable stop, Thread onCtrlC) throws InterruptedException {
+    try {
+      new java.util.concurrent.CountDownLatch(1).await();
+    } finally {
+      stop.run();
+      try {
+        Runtime.getRuntime().removeShutdownHook(onCtrlC);
+      } catch (IllegalStateException shuttingDown) {
+        // Ctrl-C: the hook is running already.
+      }
+    }
+  }
+
   static void showWorkerActivity() {
     ((Logger) LoggerFactory.getLogger("dev.syllabus")).setLevel(Level.INFO);
   }

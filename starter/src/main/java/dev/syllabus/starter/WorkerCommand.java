@@ -4,7 +4,6 @@ import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -44,16 +43,14 @@ final class WorkerCommand implements Callable<Integer> {
     RunCommand.ensureSearchAttributes(temporal);
     SyllabusWorker worker =
         SyllabusWorker.start(temporal, SyllabusWorker.localBackend(parent.paths), taskQueue);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  worker.close();
-                  temporal.close();
-                  stopped.countDown();
-                },
-                "syllabus-worker-shutdown"));
+    Runnable stop =
+        Logging.once(
+            () -> {
+              worker.close();
+              temporal.close();
+            });
+    Thread onCtrlC = new Thread(stop, "syllabus-worker-shutdown");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
     spec.commandLine()
         .getOut()
         .println(
@@ -68,7 +65,7 @@ final class WorkerCommand implements Callable<Integer> {
                 + "); artifacts in "
                 + parent.paths.runs());
     spec.commandLine().getOut().flush();
-    stopped.await();
+    Logging.serveUntilInterrupted(stop, onCtrlC);
     return Exit.OK;
   }
 }

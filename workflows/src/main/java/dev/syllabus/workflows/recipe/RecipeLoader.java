@@ -96,6 +96,19 @@ public final class RecipeLoader {
           new Problem(source, 1, "", "the file is empty; a recipe needs at least name and phases"));
     }
     Binder binder = new Binder(source);
+    if (!overrides.isEmpty()) {
+      // An alias shares its node with the anchor; an override must change one place only.
+      try {
+        root = unshare(root, new int[] {0});
+      } catch (TooLarge e) {
+        throw new RecipeException(
+            new Problem(
+                source,
+                0,
+                "",
+                "the recipe expands to more than " + MAX_NODES + " YAML nodes (an alias bomb?)"));
+      }
+    }
     for (String override : overrides) {
       binder.applyOverride(root, override);
     }
@@ -137,6 +150,37 @@ public final class RecipeLoader {
       }
       throw new RecipeException(new Problem(source, 0, "", message));
     }
+  }
+
+  /** A copy of the tree in which no node appears twice (aliases become copies). */
+  private static Node unshare(Node node, int[] count) {
+    if (++count[0] > MAX_NODES) {
+      throw new TooLarge();
+    }
+    if (node instanceof MappingNode map) {
+      List<NodeTuple> tuples = new ArrayList<>();
+      for (NodeTuple t : map.getValue()) {
+        tuples.add(new NodeTuple(unshare(t.getKeyNode(), count), unshare(t.getValueNode(), count)));
+      }
+      return new MappingNode(
+          map.getTag(), true, tuples, map.getStartMark(), map.getEndMark(), map.getFlowStyle());
+    }
+    if (node instanceof SequenceNode seq) {
+      List<Node> items = new ArrayList<>();
+      for (Node item : seq.getValue()) {
+        items.add(unshare(item, count));
+      }
+      return new SequenceNode(
+          seq.getTag(), true, items, seq.getStartMark(), seq.getEndMark(), seq.getFlowStyle());
+    }
+    ScalarNode scalar = (ScalarNode) node;
+    return new ScalarNode(
+        scalar.getTag(),
+        true,
+        scalar.getValue(),
+        scalar.getStartMark(),
+        scalar.getEndMark(),
+        scalar.getScalarStyle());
   }
 
   static Yaml yaml() {

@@ -1,0 +1,138 @@
+package dev.syllabus.starter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The day on a laptop: {@code syllabus dev} in one terminal; {@code run}, {@code pause}, {@code
+ * status}, {@code resume}, {@code advance} in another, against the real tiny trainer.
+ */
+@Timeout(300)
+class DevSessionTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path home;
+  private Cli cli;
+  private Thread dev;
+  private String address;
+
+  @BeforeEach
+  void startDev() throws Exception {
+    cli = new Cli(home);
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    address = "127.0.0.1:" + port;
+    String portText = Integer.toString(port);
+    dev = new Thread(() -> cli.run("dev", "--port", portText), "dev");
+    dev.start();
+    eventually("dev serves", Duration.ofSeconds(30), () -> {
+      try (ServerSocket probe = new ServerSocket(port)) {
+        return false;
+      } catch (Exception inUse) {
+        return true;
+      }
+    });
+  }
+
+  @AfterEach
+  void stopDev() throws Exception {
+    dev.interrupt();
+    dev.join(30_000);
+  }
+
+  @Test
+  void pauseResumeAndAdvanceFromASecondTerminal() throws Exception {
+    // A slower first phase, so there is time to pause, resume and advance it.
+    Cli.Result run = cli.run("run", "recipes/demo.yaml", "--id", "x", "--address", address,
+        "--set", "phases[easy].config.step_pause_ms=40");
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals("x", run.out().strip());
+
+    JsonNode running = awaitStatus("easy trains", s -> phase(s, 0).get("step").asLong() > 50);
+    assertEquals("RUNNING", running.get("state").asText());
+
+    Cli.Result pause = cli.run("pause", "x", "--reason", "need the CPU", "--address", address);
+    assertEquals(0, pause.exitCode(), pause.err());
+    JsonNode paused = awaitStatus("easy is paused", s -> phase(s, 0).get("state").asText().equals("PAUSED"));
+    assertEquals("PAUSED", paused.get("state").asText());
+    Path job = home.resolve("runs/x/0-easy/jobs/x-0-easy-1");
+    assertTrue(Files.exists(job.resolve("exit")), "the trainer process has exited");
+    long pausedAt = paused.get("step").asLong();
+
+    Cli.Result resume = cli.run("resume", "x", "--address", address);
+    assertEquals(0, resume.exitCode(), resume.err());
+    awaitStatus("easy trains again", s -> s.get("state").asText().equals("RUNNING")
+        && phase(s, 0).get("state").asText().equals("RUNNING") && s.get("step").asLong() > pausedAt);
+    String log = Files.readString(job.resolve("output.log"));
+    assertEquals(2, log.lines().filter(l -> l.startsWith("syllabus: starting x-0-easy-1")).count(), log);
+
+    Cli.Result advance = cli.run("advance", "x", "--address", address);
+    assertEquals(0, advance.exitCode(), advance.err());
+    JsonNode done = awaitStatus("the run completes", s -> s.get("state").asText().equals("COMPLETED"));
+
+    assertEquals("ADVANCED", phase(done, 0).get("state").asText());
+    assertEquals("COMPLETED", phase(done, 1).get("state").asText());
+    assertEquals("COMPLETED", phase(done, 2).get("state").asText());
+    JsonNode easyModel = phase(done, 0).at("/artifacts/model");
+    assertTrue(easyModel.get("step").asLong() < 900, easyModel.toString());
+    JsonNode mediumState = JSON.readTree(home.resolve("runs").resolve(phase(done, 1).at("/artifacts/model/path").asText())
+        .resolve("trainer_state.json").toFile());
+    assertEquals(home.resolve("runs").resolve(easyModel.get("path").asText()).toString(),
+        mediumState.at("/syllabus/input_model").asText());
+    assertEquals(3000, done.get("step").asLong());
+    assertEquals(1.0, done.get("t").asDouble());
+  }
+
+  @Test
+  void signalsToAnUnknownRunAreBadInput() {
+    Cli.Result pause = cli.run("pause", "nope", "--address", address);
+    assertEquals(2, pause.exitCode());
+    assertEquals("no run 'nope' in namespace default", pause.err().strip());
+  }
+
+  private static JsonNode phase(JsonNode status, int index) {
+    return status.get("phases").get(index);
+  }
+
+  private JsonNode awaitStatus(String what, Predicate<JsonNode> condition) throws Exception {
+    JsonNode[] last = new JsonNode[1];
+    eventually(what, Duration.ofSeconds(120), () -> {
+      Cli.Result status = cli.run("status", "x", "--json", "--address", address);
+      if (status.exitCode() != 0) {
+        return false;
+      }
+      last[0] = JSON.readTree(status.out());
+      return condition.test(last[0]);
+    });
+    return last[0];
+  }
+
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  private static void eventually(String what, Duration timeout, Check check) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!check.holds()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+}

@@ -25,7 +25,8 @@ final class Cli {
   Result run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Syllabus.execute(paths, args, new PrintWriter(out, true), new PrintWriter(err, true));
+    int code =
+        Syllabus.execute(paths, args, new PrintWriter(out, true), new PrintWriter(err, true));
     return new Result(code, out.toString(), err.toString());
   }
 }

@@ -42,7 +42,8 @@ class DemoEndToEndTest {
   void theDemoExitsZeroAndEveryPhaseCompleted() {
     assertEquals(0, demo.exitCode(), demo.out() + demo.err());
     assertTrue(demo.out().contains("run e2e COMPLETED"), demo.out());
-    long completedRows = demo.out().lines().filter(l -> l.matches("\\s+\\d\\s+\\S+\\s+COMPLETED\\s.*")).count();
+    long completedRows =
+        demo.out().lines().filter(l -> l.matches("\\s+\\d\\s+\\S+\\s+COMPLETED\\s.*")).count();
     assertEquals(3, completedRows, demo.out());
   }
 
@@ -92,7 +93,8 @@ class DemoEndToEndTest {
     }
     assertTrue(mediumModel != null && mediumModel.get("digest").asText().startsWith("sha256:"));
     assertEquals(1950, mediumModel.get("step").asLong());
-    assertEquals(finalCheckpoint("0-easy").toUri().toString().replaceAll("/$", ""),
+    assertEquals(
+        finalCheckpoint("0-easy").toUri().toString().replaceAll("/$", ""),
         mediumModel.at("/inputs/0/uri").asText());
   }
 

@@ -40,13 +40,16 @@ class DevSessionTest {
     String portText = Integer.toString(port);
     dev = new Thread(() -> cli.run("dev", "--port", portText), "dev");
     dev.start();
-    eventually("dev serves", Duration.ofSeconds(30), () -> {
-      try (ServerSocket probe = new ServerSocket(port)) {
-        return false;
-      } catch (Exception inUse) {
-        return true;
-      }
-    });
+    eventually(
+        "dev serves",
+        Duration.ofSeconds(30),
+        () -> {
+          try (ServerSocket probe = new ServerSocket(port)) {
+            return false;
+          } catch (Exception inUse) {
+            return true;
+          }
+        });
   }
 
   @AfterEach
@@ -58,8 +61,16 @@ class DevSessionTest {
   @Test
   void pauseResumeAndAdvanceFromASecondTerminal() throws Exception {
     // A slower first phase, so there is time to pause, resume and advance it.
-    Cli.Result run = cli.run("run", "recipes/demo.yaml", "--id", "x", "--address", address,
-        "--set", "phases[easy].config.step_pause_ms=40");
+    Cli.Result run =
+        cli.run(
+            "run",
+            "recipes/demo.yaml",
+            "--id",
+            "x",
+            "--address",
+            address,
+            "--set",
+            "phases[easy].config.step_pause_ms=40");
     assertEquals(0, run.exitCode(), run.err());
     assertEquals("x", run.out().strip());
 
@@ -68,7 +79,8 @@ class DevSessionTest {
 
     Cli.Result pause = cli.run("pause", "x", "--reason", "need the CPU", "--address", address);
     assertEquals(0, pause.exitCode(), pause.err());
-    JsonNode paused = awaitStatus("easy is paused", s -> phase(s, 0).get("state").asText().equals("PAUSED"));
+    JsonNode paused =
+        awaitStatus("easy is paused", s -> phase(s, 0).get("state").asText().equals("PAUSED"));
     assertEquals("PAUSED", paused.get("state").asText());
     Path job = home.resolve("runs/x/0-easy/jobs/x-0-easy-1");
     assertTrue(Files.exists(job.resolve("exit")), "the trainer process has exited");
@@ -76,23 +88,34 @@ class DevSessionTest {
 
     Cli.Result resume = cli.run("resume", "x", "--address", address);
     assertEquals(0, resume.exitCode(), resume.err());
-    awaitStatus("easy trains again", s -> s.get("state").asText().equals("RUNNING")
-        && phase(s, 0).get("state").asText().equals("RUNNING") && s.get("step").asLong() > pausedAt);
+    awaitStatus(
+        "easy trains again",
+        s ->
+            s.get("state").asText().equals("RUNNING")
+                && phase(s, 0).get("state").asText().equals("RUNNING")
+                && s.get("step").asLong() > pausedAt);
     String log = Files.readString(job.resolve("output.log"));
-    assertEquals(2, log.lines().filter(l -> l.startsWith("syllabus: starting x-0-easy-1")).count(), log);
+    assertEquals(
+        2, log.lines().filter(l -> l.startsWith("syllabus: starting x-0-easy-1")).count(), log);
 
     Cli.Result advance = cli.run("advance", "x", "--address", address);
     assertEquals(0, advance.exitCode(), advance.err());
-    JsonNode done = awaitStatus("the run completes", s -> s.get("state").asText().equals("COMPLETED"));
+    JsonNode done =
+        awaitStatus("the run completes", s -> s.get("state").asText().equals("COMPLETED"));
 
     assertEquals("ADVANCED", phase(done, 0).get("state").asText());
     assertEquals("COMPLETED", phase(done, 1).get("state").asText());
     assertEquals("COMPLETED", phase(done, 2).get("state").asText());
     JsonNode easyModel = phase(done, 0).at("/artifacts/model");
     assertTrue(easyModel.get("step").asLong() < 900, easyModel.toString());
-    JsonNode mediumState = JSON.readTree(home.resolve("runs").resolve(phase(done, 1).at("/artifacts/model/path").asText())
-        .resolve("trainer_state.json").toFile());
-    assertEquals(home.resolve("runs").resolve(easyModel.get("path").asText()).toString(),
+    JsonNode mediumState =
+        JSON.readTree(
+            home.resolve("runs")
+                .resolve(phase(done, 1).at("/artifacts/model/path").asText())
+                .resolve("trainer_state.json")
+                .toFile());
+    assertEquals(
+        home.resolve("runs").resolve(easyModel.get("path").asText()).toString(),
         mediumState.at("/syllabus/input_model").asText());
     assertEquals(3000, done.get("step").asLong());
     assertEquals(1.0, done.get("t").asDouble());
@@ -111,14 +134,17 @@ class DevSessionTest {
 
   private JsonNode awaitStatus(String what, Predicate<JsonNode> condition) throws Exception {
     JsonNode[] last = new JsonNode[1];
-    eventually(what, Duration.ofSeconds(120), () -> {
-      Cli.Result status = cli.run("status", "x", "--json", "--address", address);
-      if (status.exitCode() != 0) {
-        return false;
-      }
-      last[0] = JSON.readTree(status.out());
-      return condition.test(last[0]);
-    });
+    eventually(
+        what,
+        Duration.ofSeconds(120),
+        () -> {
+          Cli.Result status = cli.run("status", "x", "--json", "--address", address);
+          if (status.exitCode() != 0) {
+            return false;
+          }
+          last[0] = JSON.readTree(status.out());
+          return condition.test(last[0]);
+        });
     return last[0];
   }
 

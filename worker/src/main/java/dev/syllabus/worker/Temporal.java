@@ -1,6 +1,8 @@
 package dev.syllabus.worker;
 
 import dev.syllabus.workflows.SearchKeys;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.api.operatorservice.v1.AddSearchAttributesRequest;
 import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
@@ -77,29 +79,51 @@ public final class Temporal implements AutoCloseable {
                 .setChannel(service.getRawChannel())
                 .validateAndBuildWithDefaults());
     try {
-      ListSearchAttributesResponse existing =
+      Map<String, IndexedValueType> missing = new LinkedHashMap<>();
+      Map<String, IndexedValueType> existing = existingSearchAttributes(operator);
+      for (SearchKeys.Definition d : SearchKeys.ALL) {
+        if (existing == null || !existing.containsKey(d.name())) {
+          missing.put(d.name(), d.type());
+        }
+      }
+      Map<String, IndexedValueType> added = new LinkedHashMap<>();
+      for (Map.Entry<String, IndexedValueType> attribute : missing.entrySet()) {
+        try {
+          operator
+              .blockingStub()
+              .addSearchAttributes(
+                  AddSearchAttributesRequest.newBuilder()
+                      .setNamespace(namespace)
+                      .putSearchAttributes(attribute.getKey(), attribute.getValue())
+                      .build());
+          added.put(attribute.getKey(), attribute.getValue());
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS
+              && !String.valueOf(e.getStatus().getDescription()).contains("already")) {
+            throw e;
+          }
+        }
+      }
+      return added;
+    } finally {
+      operator.shutdown();
+    }
+  }
+
+  /** The custom search attributes, or null when the server cannot list them (the test server). */
+  private Map<String, IndexedValueType> existingSearchAttributes(OperatorServiceStubs operator) {
+    try {
+      ListSearchAttributesResponse response =
           operator
               .blockingStub()
               .listSearchAttributes(
                   ListSearchAttributesRequest.newBuilder().setNamespace(namespace).build());
-      Map<String, IndexedValueType> missing = new LinkedHashMap<>();
-      for (SearchKeys.Definition d : SearchKeys.ALL) {
-        if (!existing.getCustomAttributesMap().containsKey(d.name())) {
-          missing.put(d.name(), d.type());
-        }
+      return response.getCustomAttributesMap();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+        return null;
       }
-      if (!missing.isEmpty()) {
-        operator
-            .blockingStub()
-            .addSearchAttributes(
-                AddSearchAttributesRequest.newBuilder()
-                    .setNamespace(namespace)
-                    .putAllSearchAttributes(missing)
-                    .build());
-      }
-      return missing;
-    } finally {
-      operator.shutdown();
+      throw e;
     }
   }
 

@@ -11,11 +11,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code syllabus demo}: the demo recipe through the embedded Temporal, the real workflows, the
@@ -27,15 +27,23 @@ class DemoEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String[] PHASES = {"0-easy", "1-medium", "2-hard"};
 
-  @TempDir Path home;
+  private Path home;
   private Cli.Result demo;
   private Path runDir;
 
   @BeforeAll
-  void runTheDemo() {
+  void runTheDemo() throws Exception {
+    home = Files.createTempDirectory("syllabus-demo-test");
     Cli cli = new Cli(home);
     demo = cli.run("demo", "--id", "e2e");
     runDir = home.resolve("runs/e2e");
+  }
+
+  @AfterAll
+  void removeTheRun() throws Exception {
+    try (Stream<Path> files = Files.walk(home)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
   }
 
   @Test

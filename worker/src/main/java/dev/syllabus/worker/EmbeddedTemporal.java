@@ -32,7 +32,9 @@ public final class EmbeddedTemporal implements AutoCloseable {
               + chosen
               + " is in use (is another `syllabus dev` or Temporal running? use --port)");
     }
-    return new EmbeddedTemporal(TestServer.createPortBoundServer(chosen, false), chosen);
+    // true locks time skipping: the server keeps real time. Unlocked, it jumps its clock forward
+    // whenever a run waits on nothing but a signal, e.g. while paused, straight to its timeout.
+    return new EmbeddedTemporal(TestServer.createPortBoundServer(chosen, true), chosen);
   }
 
   public String address() {

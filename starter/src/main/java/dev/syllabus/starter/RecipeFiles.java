@@ -41,9 +41,8 @@ final class RecipeFiles {
             given,
             String.format(
                 Locale.ROOT,
-                "the file is %.1f MiB; a recipe may be at most %d KiB",
-                size / (1024.0 * 1024.0),
-                RecipeLoader.MAX_CHARS / 1024));
+                "the file is %.1f MiB; a recipe may be at most 1 MiB",
+                size / (1024.0 * 1024.0)));
       }
       text =
           StandardCharsets.UTF_8

@@ -15,7 +15,11 @@ final class Cli {
   private final Paths paths;
 
   Cli(Path home) {
-    this.paths = new Paths(REPO, home);
+    this(REPO, home);
+  }
+
+  Cli(Path repo, Path home) {
+    this.paths = new Paths(repo, home);
   }
 
   Paths paths() {

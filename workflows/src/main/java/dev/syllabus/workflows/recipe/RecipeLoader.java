@@ -86,9 +86,8 @@ public final class RecipeLoader {
               "",
               String.format(
                   Locale.ROOT,
-                  "the file is %.1f MiB; a recipe may be at most %d KiB",
-                  text.length() / (1024.0 * 1024.0),
-                  MAX_CHARS / 1024)));
+                  "the file is %.1f MiB; a recipe may be at most 1 MiB",
+                  text.length() / (1024.0 * 1024.0))));
     }
     Node root = compose(source, text);
     if (root == null) {
@@ -136,8 +135,7 @@ public final class RecipeLoader {
       return node;
     } catch (MarkedYAMLException e) {
       int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
-      throw new RecipeException(
-          new Problem(source, line, "", "invalid YAML: " + oneLine(e.getProblem())));
+      throw new RecipeException(new Problem(source, line, "", yamlProblem(e)));
     } catch (YAMLException e) {
       String message = oneLine(e.getMessage());
       if (message.contains("aliases")) {
@@ -181,6 +179,27 @@ public final class RecipeLoader {
         scalar.getStartMark(),
         scalar.getEndMark(),
         scalar.getScalarStyle());
+  }
+
+  /** SnakeYAML's description of a syntax error, in words a person can act on. */
+  static String yamlProblem(MarkedYAMLException e) {
+    String problem = oneLine(e.getProblem());
+    String context = e.getContext() == null ? "" : oneLine(e.getContext());
+    if (context.contains("single document")) {
+      return "a recipe is one YAML document, but a second one starts here (a '---' line)";
+    }
+    String both = context + " " + problem;
+    if (both.contains("block end")
+        || both.contains("block mapping start")
+        || both.contains("mapping values are not allowed")) {
+      return "invalid YAML: the indentation does not fit here (a key indented more or less than"
+          + " the keys around it?)";
+    }
+    String hint = "";
+    if (both.contains("flow sequence") || both.contains("flow mapping")) {
+      hint = " (an unclosed [ or {?)";
+    }
+    return "invalid YAML: " + (context.isEmpty() ? "" : context + ", ") + problem + hint;
   }
 
   static Yaml yaml() {

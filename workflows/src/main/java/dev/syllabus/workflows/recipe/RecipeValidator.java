@@ -199,6 +199,10 @@ public final class RecipeValidator {
       return;
     }
     Phase previous = recipe.phases().get(index - 1);
+    if (!catalog.frameworks().containsKey(previous.framework())
+        || !catalog.frameworks().containsKey(phase.framework())) {
+      return; // the unknown framework is the problem to report, not the carry
+    }
     if (!Objects.equals(previous.framework(), phase.framework())) {
       problems.add(
           at.problem(
@@ -228,13 +232,17 @@ public final class RecipeValidator {
                     + "', but config."
                     + key
                     + " is "
-                    + here
+                    + shown(here)
                     + " here and "
-                    + there
+                    + shown(there)
                     + " there (use reset)"));
         return;
       }
     }
+  }
+
+  private static String shown(Object value) {
+    return value == null ? "not set" : String.valueOf(value);
   }
 
   private static void checkSchedule(Recipe recipe, SourceMap at, List<Problem> problems) {

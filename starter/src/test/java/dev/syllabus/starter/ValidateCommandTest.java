@@ -1,0 +1,401 @@
+package dev.syllabus.starter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code syllabus validate}: every kind of bad recipe gets one clear line per problem naming file,
+ * line and field, exit code 2, and nothing on standard output.
+ */
+@Timeout(30)
+class ValidateCommandTest {
+
+  private static final String GOOD =
+      """
+      name: demo
+      schedule:
+        total_steps: 3000
+      phases:
+        - name: easy
+          until: 0.3
+          framework: tiny
+          workload: train
+        - name: medium
+          until: 0.65
+          framework: tiny
+          workload: train
+          optimizer: {state: carry}
+        - name: hard
+          until: 1.0
+          framework: tiny
+          workload: train
+      """;
+
+  @TempDir Path repo;
+  private Cli cli;
+
+  /** A repository with the real kubeconfigs/tiny and a second framework, other/train. */
+  @BeforeEach
+  void repository() throws Exception {
+    Path source = Cli.REPO.resolve("kubeconfigs");
+    try (Stream<Path> files = Files.walk(source.resolve("tiny"))) {
+      for (Path file : files.toList()) {
+        Path target = repo.resolve("kubeconfigs").resolve(source.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(file, target);
+        }
+      }
+    }
+    Path other = Files.createDirectories(repo.resolve("kubeconfigs/other/train"));
+    Files.writeString(
+        other.resolve("job.yaml"),
+        """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: other, labels: {syllabus.dev/role: train}}
+        spec: {template: {spec: {restartPolicy: Never, containers: [{name: t, image: x, command: [x]}]}}}
+        """);
+    cli = new Cli(repo, repo.resolve("home"));
+  }
+
+  private Cli.Result validate(String yaml, String... extra) throws Exception {
+    Files.writeString(repo.resolve("r.yaml"), yaml);
+    String[] args =
+        Stream.concat(Stream.of("validate", "r.yaml"), Stream.of(extra)).toArray(String[]::new);
+    return cli.run(args);
+  }
+
+  /** Exit 2, nothing on stdout, no stack trace, and exactly these lines on stderr. */
+  private static void rejected(Cli.Result result, String... lines) {
+    assertEquals(2, result.exitCode(), result.err());
+    assertEquals("", result.out());
+    assertFalse(result.err().contains("Exception") || result.err().contains("\tat "), result.err());
+    assertEquals(String.join("\n", lines), result.err().strip());
+  }
+
+  private static String good(String from, String to) {
+    assertTrue(GOOD.contains(from), from);
+    return GOOD.replaceFirst(
+        java.util.regex.Pattern.quote(from), java.util.regex.Matcher.quoteReplacement(to));
+  }
+
+  @Test
+  void aGoodRecipeSaysHowManyPhasesAndSteps() throws Exception {
+    Cli.Result result = validate(GOOD);
+    assertEquals(0, result.exitCode(), result.err());
+    assertEquals("ok: 3 phases, 3000 steps\n", result.out());
+  }
+
+  @Test
+  void theDemoRecipeIsValid() {
+    Cli.Result result = new Cli(repo.resolve("home")).run("validate", "recipes/demo.yaml");
+    assertEquals("ok: 3 phases, 3000 steps\n", result.out(), result.err());
+  }
+
+  @Test
+  void anUnknownKeyIsNamedWithASuggestion() throws Exception {
+    rejected(
+        validate(good("optimizer: {state: carry}", "optimzer: {state: carry}")),
+        "r.yaml:13: phases[1].optimzer: unknown key; did you mean 'optimizer'? (known keys: config, data,"
+            + " framework, image, name, optimizer, pull_latest, resources, retries, steps, until, workload)");
+  }
+
+  @Test
+  void anUnknownTopLevelKeyIsAnError() throws Exception {
+    rejected(
+        validate(GOOD + "artifacts: {root: /tmp}\n"),
+        "r.yaml:18: artifacts: unknown key (known keys: description, model, name, phases, schedule)");
+  }
+
+  @Test
+  void aWrongTypeSaysWhatWasExpected() throws Exception {
+    rejected(
+        validate(good("total_steps: 3000", "total_steps: abc")),
+        "r.yaml:3: schedule.total_steps: expected a whole number, got 'abc'");
+  }
+
+  @Test
+  void aMissingRequiredKeyIsNamed() throws Exception {
+    rejected(
+        validate(
+            good(
+                "    framework: tiny\n    workload: train\n  - name: medium",
+                "    workload: train\n  - name: medium")),
+        "r.yaml:5: phases[0].framework: missing required key 'framework'");
+  }
+
+  @Test
+  void anOverlappingScheduleNamesThePreviousPhasesTime() throws Exception {
+    rejected(
+        validate(good("until: 0.65", "until: 0.2")),
+        "r.yaml:10: phases[1].until: 0.2 must be greater than the previous phase's 0.3");
+  }
+
+  @Test
+  void anUncoveredScheduleNamesTheMissingSteps() throws Exception {
+    rejected(
+        validate(good("until: 1.0", "until: 0.9")),
+        "r.yaml:15: phases[2].until: steps [2700, 3000) are not covered by any phase (the last phase must"
+            + " have until: 1.0)");
+  }
+
+  @Test
+  void stepCountsBeyondTotalStepsAreAnError() throws Exception {
+    String yaml = good("until: 0.3", "steps: 2000").replace("until: 0.65", "steps: 1500");
+    rejected(
+        validate(yaml),
+        "r.yaml:10: phases[1].steps: the phases so far cover 3500 steps, more than schedule.total_steps 3000");
+  }
+
+  @Test
+  void aPhaseThatCoversNoStepsIsAnError() throws Exception {
+    rejected(
+        validate(good("total_steps: 3000", "total_steps: 3").replace("until: 0.65", "until: 0.34")),
+        "r.yaml:10: phases[1].until: covers no steps: it starts and ends at step 1 of 3");
+  }
+
+  @Test
+  void untilAndStepsTogetherAreAnError() throws Exception {
+    rejected(
+        validate(good("until: 0.3", "until: 0.3\n    steps: 900")),
+        "r.yaml:7: phases[0].steps: give either 'until' or 'steps', not both");
+  }
+
+  @Test
+  void aMissingFrameworkListsTheKnownOnes() throws Exception {
+    rejected(
+        validate(good("framework: tiny", "framework: axolotl")),
+        "r.yaml:7: phases[0].framework: no framework 'axolotl' under kubeconfigs/ (there are: other, tiny)");
+  }
+
+  @Test
+  void aMissingWorkloadListsTheKnownOnes() throws Exception {
+    rejected(
+        validate(good("workload: train", "workload: sft")),
+        "r.yaml:8: phases[0].workload: no workload 'sft' under kubeconfigs/tiny/ (there are: train)");
+  }
+
+  @Test
+  void resourcesForARoleTheWorkloadDoesNotHaveAreAnError() throws Exception {
+    rejected(
+        validate(GOOD + "    resources: {vllm: {gpu: 1}}\n"),
+        "r.yaml:18: phases[2].resources.vllm: the workload tiny/train has no role 'vllm' (it has: train)");
+  }
+
+  @Test
+  void zeroGpusAreNotAPositiveQuantity() throws Exception {
+    rejected(
+        validate(GOOD + "    resources: {train: {gpu: 0}}\n"),
+        "r.yaml:18: phases[2].resources.train.gpu: must be a positive whole number, got 0 (leave it out for none)");
+  }
+
+  @Test
+  void cpuAndMemoryMustBePositiveQuantities() throws Exception {
+    rejected(
+        validate(GOOD + "    resources: {train: {cpu: \"0\", memory: -1Gi}}\n"),
+        "r.yaml:18: phases[2].resources.train.cpu: must be positive, got 0 (leave it out for none)",
+        "r.yaml:18: phases[2].resources.train.memory: '-1Gi' is not a positive quantity such as 4, 500m or 16Gi");
+  }
+
+  @Test
+  void invalidKubernetesNamesAreNamed() throws Exception {
+    rejected(
+        validate(good("name: demo", "name: Demo").replace("name: hard", "name: hard_one")),
+        "r.yaml:1: name: 'Demo' is not a valid Kubernetes name: use lower-case letters, digits and '-',"
+            + " starting and ending with a letter or digit",
+        "r.yaml:14: phases[2].name: 'hard_one' is not a valid Kubernetes name: use lower-case letters, digits"
+            + " and '-', starting and ending with a letter or digit");
+  }
+
+  @Test
+  void aPhaseNameLongerThanFortyIsAnError() throws Exception {
+    String long41 = "a".repeat(41);
+    rejected(
+        validate(good("name: easy", "name: " + long41)),
+        "r.yaml:5: phases[0].name: '" + long41 + "' is longer than 40 characters");
+  }
+
+  @Test
+  void duplicatePhaseNamesAreAnError() throws Exception {
+    rejected(
+        validate(good("name: hard", "name: easy")),
+        "r.yaml:14: phases[2].name: 'easy' is already the name of phases[0]");
+  }
+
+  @Test
+  void carryAcrossFrameworksIsAnError() throws Exception {
+    rejected(
+        validate(
+            good(
+                    "    framework: tiny\n    workload: train\n    optimizer",
+                    "    framework: other\n    workload: train\n    optimizer")
+                .replace(
+                    "framework: tiny\n    workload: train\n  - name: medium",
+                    "framework: tiny\n    workload: train\n  - name: medium")),
+        "r.yaml:13: phases[1].optimizer.state: carry needs the previous phase 'easy' to use the same framework,"
+            + " but it uses tiny and this phase other (use reset)");
+  }
+
+  @Test
+  void carryOnTheFirstPhaseIsAnError() throws Exception {
+    rejected(
+        validate(
+            good(
+                "workload: train\n  - name: medium",
+                "workload: train\n    optimizer: {state: carry}\n  - name: medium")),
+        "r.yaml:9: phases[0].optimizer.state: carry needs a previous phase; the first phase starts with a fresh"
+            + " optimizer (use reset)");
+  }
+
+  @Test
+  void carryWithOtherTrainableParametersIsAnError() throws Exception {
+    rejected(
+        validate(
+            good(
+                "optimizer: {state: carry}",
+                "optimizer: {state: carry}\n    config: {hidden: 64}")),
+        "r.yaml:13: phases[1].optimizer.state: carry needs the same trainable parameters as phase 'easy', but"
+            + " config.hidden is 64 here and not set there (use reset)");
+  }
+
+  @Test
+  void anUnknownOptimizerStateIsAnError() throws Exception {
+    rejected(
+        validate(good("optimizer: {state: carry}", "optimizer: {state: keep}")),
+        "r.yaml:13: phases[1].optimizer.state: must be carry or reset, got 'keep'");
+  }
+
+  @Test
+  void aNonPositiveLearningRateIsAnError() throws Exception {
+    rejected(
+        validate(good("optimizer: {state: carry}", "optimizer: {state: carry, lr: -0.1}")),
+        "r.yaml:13: phases[1].optimizer.lr: must be a positive number, got -0.1");
+  }
+
+  @Test
+  void malformedYamlNamesItsLine() throws Exception {
+    rejected(
+        validate("name: demo\nschedule:\n  total_steps: 3000\n phases: []\n"),
+        "r.yaml:4: invalid YAML: the indentation does not fit here (a key indented more or less than the keys"
+            + " around it?)");
+  }
+
+  @Test
+  void anUnclosedListNamesWhereTheFileEnded() throws Exception {
+    rejected(
+        validate("name: demo\nphases: [a, b\n"),
+        "r.yaml:3: invalid YAML: while parsing a flow sequence, expected ',' or ']', but got <stream end>"
+            + " (an unclosed [ or {?)");
+  }
+
+  @Test
+  void anEmptyFileIsAnError() throws Exception {
+    rejected(validate(""), "r.yaml:1: the file is empty; a recipe needs at least name and phases");
+  }
+
+  @Test
+  void aFileOfCommentsIsEmpty() throws Exception {
+    rejected(
+        validate("# nothing yet\n"),
+        "r.yaml:1: the file is empty; a recipe needs at least name and phases");
+  }
+
+  @Test
+  void anAliasBombIsRefusedAtOnce() throws Exception {
+    StringBuilder bomb = new StringBuilder("name: x\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i <= 9; i++) {
+      bomb.append("a")
+          .append(i)
+          .append(": &a")
+          .append(i)
+          .append(" [")
+          .append(String.join(", ", java.util.Collections.nCopies(10, "*a" + (i - 1))))
+          .append("]\n");
+    }
+    long started = System.nanoTime();
+    Cli.Result result = validate(bomb.toString());
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    rejected(
+        result,
+        "r.yaml: too many YAML aliases (at most 20 are allowed in a recipe; this looks like an alias bomb)");
+    assertTrue(millis < 5_000, millis + " ms");
+  }
+
+  @Test
+  void aHugeFileIsRefusedWithItsSize() throws Exception {
+    rejected(
+        validate("name: x\n# " + "y".repeat(2 * 1024 * 1024) + "\n"),
+        "r.yaml: the file is 2.0 MiB; a recipe may be at most 1 MiB");
+  }
+
+  @Test
+  void aMissingFileIsBadInput() {
+    rejected(cli.run("validate", "nope.yaml"), "nope.yaml: no such file");
+  }
+
+  @Test
+  void aFolderIsNotARecipe() throws Exception {
+    Files.createDirectories(repo.resolve("recipes"));
+    rejected(
+        cli.run("validate", repo.resolve("recipes").toString()),
+        repo.resolve("recipes") + ": is a folder, not a recipe file");
+  }
+
+  @Test
+  void aFileThatIsNotUtf8IsBadInput() throws Exception {
+    Files.write(
+        repo.resolve("latin.yaml"), "name: caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+    rejected(cli.run("validate", "latin.yaml"), "latin.yaml: is not UTF-8 text");
+  }
+
+  @Test
+  void twoDocumentsInOneFileAreAnError() throws Exception {
+    rejected(
+        validate(GOOD + "---\nname: other\n"),
+        "r.yaml:18: a recipe is one YAML document, but a second one starts here (a '---' line)");
+  }
+
+  @Test
+  void aBadSetValueIsReportedAgainstTheSetArgument() throws Exception {
+    rejected(
+        validate(GOOD, "--set", "schedule.total_steps=lots"),
+        "--set schedule.total_steps=lots: schedule.total_steps: expected a whole number, got 'lots'");
+  }
+
+  @Test
+  void aSetForAPhaseThatDoesNotExistIsAnError() throws Exception {
+    rejected(
+        validate(GOOD, "--set", "phases[warmup].until=0.1"),
+        "--set phases[warmup].until=0.1: phases[warmup]: no such item (the list has 3)");
+  }
+
+  @Test
+  void aSetCanRepairARecipe() throws Exception {
+    Cli.Result result =
+        validate(good("until: 1.0", "until: 0.9"), "--set", "phases[hard].until=1.0");
+    assertEquals(0, result.exitCode(), result.err());
+  }
+
+  @Test
+  void everyProblemInAFileIsReportedOnItsOwnLine() throws Exception {
+    String yaml =
+        good("name: demo", "name: Demo").replace("until: 0.65", "until: 0.2")
+            + "    resources: {train: {gpu: 0}}\n";
+    Cli.Result result = validate(yaml);
+    assertEquals(2, result.exitCode());
+    assertEquals(3, result.err().strip().lines().count(), result.err());
+    assertTrue(result.err().lines().allMatch(l -> l.startsWith("r.yaml:")), result.err());
+  }
+}

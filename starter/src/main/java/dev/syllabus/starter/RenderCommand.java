@@ -75,6 +75,13 @@ final class RenderCommand implements Callable<Integer> {
     if (idProblem != null) {
       throw new Exit.BadInput("--id: " + idProblem);
     }
+    if (gpu != null && gpu < 1) {
+      throw new Exit.BadInput("--gpu: must be a positive whole number, got " + gpu);
+    }
+    if (image != null && (image.isBlank() || image.matches(".*\\s.*"))) {
+      throw new Exit.BadInput(
+          "--image: must be an image reference without spaces, got '" + image + "'");
+    }
     Recipe first = RecipeFiles.load(parent.paths, recipe, overrides);
     List<String> all = new ArrayList<>(overrides);
     List<Phase> selected = new ArrayList<>();

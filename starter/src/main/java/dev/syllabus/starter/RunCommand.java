@@ -8,7 +8,10 @@ import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.status.RunStatus;
+import io.temporal.api.enums.v1.TaskQueueType;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
@@ -71,6 +74,16 @@ final class RunCommand implements Callable<Integer> {
       ensureSearchAttributes(temporal);
       CurriculumWorkflow run = start(temporal.client(), r, id);
       spec.commandLine().getOut().println(id);
+      if (!workerPolls(temporal)) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "syllabus: no worker polls task queue '"
+                    + CurriculumWorkflow.TASK_QUEUE
+                    + "' at "
+                    + temporal.address()
+                    + "; the run waits until one starts (`syllabus worker`, or `syllabus dev`)");
+      }
       if (!wait) {
         return Exit.OK;
       }
@@ -149,6 +162,26 @@ final class RunCommand implements Callable<Integer> {
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
         + "-"
         + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+  }
+
+  /** Whether a worker polls the task queue; true when the server cannot tell. */
+  static boolean workerPolls(Temporal temporal) {
+    try {
+      return temporal
+              .client()
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .describeTaskQueue(
+                  DescribeTaskQueueRequest.newBuilder()
+                      .setNamespace(temporal.namespace())
+                      .setTaskQueue(TaskQueue.newBuilder().setName(CurriculumWorkflow.TASK_QUEUE))
+                      .setTaskQueueType(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+                      .build())
+              .getPollersCount()
+          > 0;
+    } catch (RuntimeException e) {
+      return true;
+    }
   }
 
   /** Registers missing search attributes, or says how to when this server does not allow it. */

@@ -188,17 +188,16 @@ final class RunView {
       out.append(
           String.format(
               Locale.ROOT,
-              "  %-2d %-" + width + "s  %-9s  %-14s %7d  %-8s  %-9s  %s%n",
+              "  %-2d %-" + width + "s  %-9s  %-14s %7s  %-8s  %-9s  %s%n",
               p.index(),
               p.name(),
               p.state(),
               "[" + p.stepStart() + ", " + p.stepEnd() + ")",
-              p.step(),
+              p.state() == PhaseState.PENDING ? "–" : Long.toString(p.step()),
               number(p.loss()),
               number(p.evalLoss()),
               model));
-      if (p.message() != null
-          && (p.state() == PhaseState.FAILED || p.state() == PhaseState.RUNNING)) {
+      if (p.message() != null && p.state() != PhaseState.COMPLETED) {
         out.append("     ").append(p.message()).append('\n');
       }
     }

@@ -21,7 +21,7 @@ abstract class SignalCommand implements Callable<Integer> {
   @Option(
       names = "--reason",
       paramLabel = "TEXT",
-      description = "why; shown in the status and the Web UI")
+      description = "why; shown in the status and the Web UI.")
   String reason;
 
   abstract String name();
@@ -49,8 +49,8 @@ abstract class SignalCommand implements Callable<Integer> {
   @Command(
       name = "pause",
       description = {
-        "Pause a run: the running job stops after saving a checkpoint (its GPUs are freed),",
-        "or, between phases, the next phase is held."
+        "Pause a run: its job checkpoints and stops, freeing its GPUs.",
+        "Between phases, the next phase is held until `resume`."
       })
   static final class Pause extends SignalCommand {
     String name() {
@@ -91,8 +91,8 @@ abstract class SignalCommand implements Callable<Integer> {
   @Command(
       name = "skip",
       description = {
-        "Skip the running phase (or the next one, between phases);",
-        "the model, optimizer and data pass through unchanged."
+        "Skip the running phase, or the next one; its input passes through.",
+        "The model, optimizer and data it would have started from go on unchanged."
       })
   static final class Skip extends SignalCommand {
     String name() {

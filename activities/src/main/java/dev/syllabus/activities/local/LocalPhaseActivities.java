@@ -273,9 +273,11 @@ public final class LocalPhaseActivities implements PhaseActivities {
       state = JobState.FAILED;
       message = "the job's process is gone and left no exit code (was the machine restarted?)";
     }
+    // A trainer logs every few steps but checkpoints where it stopped: show the later of the two.
+    long step = Math.max(progress.step(), checkpoint == null ? 0 : checkpoint);
     return new JobSnapshot(
         state,
-        progress.step(),
+        step,
         maxSteps,
         progress.loss(),
         progress.evalLoss(),

@@ -497,7 +497,9 @@ public final class RecipeLoader {
             }
           }
           if (last) {
-            NodeTuple replacement = new NodeTuple(plainScalar(segment), value);
+            ScalarNode key = plainScalar(segment);
+            markOverridden(key, label);
+            NodeTuple replacement = new NodeTuple(found != null ? found.getKeyNode() : key, value);
             if (found != null) {
               map.getValue().set(foundAt, replacement);
             } else {
@@ -510,7 +512,9 @@ public final class RecipeLoader {
                 new MappingNode(
                     Tag.MAP, new ArrayList<>(), org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
             markOverridden(created, label);
-            map.getValue().add(new NodeTuple(plainScalar(segment), created));
+            ScalarNode key = plainScalar(segment);
+            markOverridden(key, label);
+            map.getValue().add(new NodeTuple(key, created));
             current = created;
           } else {
             current = found.getValueNode();

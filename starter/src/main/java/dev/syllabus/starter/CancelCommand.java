@@ -2,7 +2,6 @@ package dev.syllabus.starter;
 
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
-import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowStub;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,15 +22,7 @@ final class CancelCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (Temporal temporal = parent.temporal.connect()) {
-      WorkflowExecutionStatus status = RunView.describe(temporal.client(), runId);
-      if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
-        throw new Exit.Failed(
-            "run "
-                + runId
-                + " has already ended ("
-                + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "")
-                + ")");
-      }
+      RunView.requireRunning(temporal.client(), runId);
       WorkflowStub.fromTyped(temporal.client().newWorkflowStub(CurriculumWorkflow.class, runId))
           .cancel();
       spec.commandLine().getOut().println("cancel sent to " + runId);

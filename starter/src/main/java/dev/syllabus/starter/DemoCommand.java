@@ -1,7 +1,6 @@
 package dev.syllabus.starter;
 
-import dev.syllabus.worker.EmbeddedTemporal;
-import dev.syllabus.worker.SyllabusWorker;
+import dev.syllabus.worker.DevEnvironment;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.job.Names;
@@ -11,7 +10,6 @@ import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -62,29 +60,24 @@ final class DemoCommand implements Callable<Integer> {
       throw new Exit.BadInput("--id: " + idProblem);
     }
     long started = System.nanoTime();
-    EmbeddedTemporal server;
+    DevEnvironment dev;
     try {
-      server = EmbeddedTemporal.start(port);
+      dev = DevEnvironment.start(port, parent.temporal.namespace, parent.paths);
     } catch (IllegalStateException e) {
       throw new Exit.Failed(e.getMessage());
     }
-    Temporal temporal =
-        Temporal.connect(server.address(), parent.temporal.namespace, Duration.ofSeconds(10));
-    SyllabusWorker worker = null;
-    Thread onCtrlC = null;
+    Temporal temporal = dev.temporal();
     try {
-      temporal.registerSearchAttributes();
-      worker = SyllabusWorker.start(temporal, SyllabusWorker.localBackend(parent.paths));
       CurriculumWorkflow run = RunCommand.start(temporal.client(), r, id);
       out.printf("syllabus demo: %s%n", RunCommand.summary(r));
       out.printf(
           "  run %s on an embedded Temporal at %s; artifacts in %s%n",
-          id, server.address(), parent.paths.runs().resolve(id));
+          id, dev.address(), parent.paths.runs().resolve(id));
       out.printf(
           "  from another terminal: syllabus pause %s --address %s  (also resume, advance, skip, status)%n%n",
-          id, server.address());
+          id, dev.address());
       out.flush();
-      onCtrlC = new Thread(() -> cancel(temporal, id), "syllabus-demo-cancel");
+      Thread onCtrlC = new Thread(() -> cancel(temporal, id), "syllabus-demo-cancel");
       Runtime.getRuntime().addShutdownHook(onCtrlC);
 
       RunStatus end = follow(temporal, id, out);
@@ -96,11 +89,7 @@ final class DemoCommand implements Callable<Integer> {
       out.flush();
       return RunView.exitCodeOf(end.state());
     } finally {
-      if (worker != null) {
-        worker.close();
-      }
-      temporal.close();
-      server.close();
+      dev.close();
     }
   }
 

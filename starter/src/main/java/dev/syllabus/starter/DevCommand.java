@@ -1,10 +1,9 @@
 package dev.syllabus.starter;
 
-import dev.syllabus.worker.EmbeddedTemporal;
-import dev.syllabus.worker.SyllabusWorker;
+import dev.syllabus.worker.DevEnvironment;
 import dev.syllabus.worker.Temporal;
+import dev.syllabus.workflows.CurriculumWorkflow;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,34 +31,24 @@ final class DevCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Logging.showWorkerActivity();
     PrintWriter out = spec.commandLine().getOut();
-    EmbeddedTemporal server;
+    DevEnvironment dev;
     try {
-      server = EmbeddedTemporal.start(port);
+      dev = DevEnvironment.start(port, parent.temporal.namespace, parent.paths);
     } catch (IllegalStateException e) {
       throw new Exit.Failed(e.getMessage());
     }
-    Temporal temporal =
-        Temporal.connect(server.address(), parent.temporal.namespace, Duration.ofSeconds(10));
-    temporal.registerSearchAttributes();
-    SyllabusWorker worker =
-        SyllabusWorker.start(temporal, SyllabusWorker.localBackend(parent.paths));
-    Runnable stop =
-        Logging.once(
-            () -> {
-              worker.close();
-              temporal.close();
-              server.close();
-            });
+    Temporal temporal = dev.temporal();
+    Runnable stop = Logging.once(dev::close);
     Thread onCtrlC = new Thread(stop, "syllabus-dev-shutdown");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     out.println(
         "syllabus dev: Temporal (embedded test server) at "
-            + server.address()
+            + dev.address()
             + ", namespace "
             + temporal.namespace());
     out.println(
         "  worker: local backend, task queue "
-            + dev.syllabus.workflows.CurriculumWorkflow.TASK_QUEUE
+            + CurriculumWorkflow.TASK_QUEUE
             + ", artifacts in "
             + parent.paths.runs());
     out.println(

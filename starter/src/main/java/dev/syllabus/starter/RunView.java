@@ -57,6 +57,19 @@ final class RunView {
     }
   }
 
+  /** Fails with a one-line reason unless the run exists and is still running. */
+  static void requireRunning(WorkflowClient client, String runId) {
+    WorkflowExecutionStatus status = describe(client, runId);
+    if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      throw new Exit.Failed(
+          "run "
+              + runId
+              + " has already ended ("
+              + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "")
+              + ")");
+    }
+  }
+
   /** The run's status now. */
   static RunStatus fetch(WorkflowClient client, String runId) {
     WorkflowExecutionStatus status = describe(client, runId);

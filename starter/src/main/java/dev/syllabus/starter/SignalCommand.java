@@ -2,7 +2,6 @@ package dev.syllabus.starter;
 
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
-import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,15 +30,7 @@ abstract class SignalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (Temporal temporal = parent.temporal.connect()) {
-      WorkflowExecutionStatus status = RunView.describe(temporal.client(), runId);
-      if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
-        throw new Exit.Failed(
-            "run "
-                + runId
-                + " has already ended ("
-                + status.name().replace("WORKFLOW_EXECUTION_STATUS_", "")
-                + ")");
-      }
+      RunView.requireRunning(temporal.client(), runId);
       send(temporal.client().newWorkflowStub(CurriculumWorkflow.class, runId), reason);
       spec.commandLine().getOut().println(name() + " sent to " + runId);
       return Exit.OK;

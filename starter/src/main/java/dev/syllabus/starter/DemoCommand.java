@@ -170,6 +170,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private static void cancel(Temporal temporal, String id) {
+    Logging.quietTemporal();
     try {
       WorkflowStub stub =
           WorkflowStub.fromTyped(temporal.client().newWorkflowStub(CurriculumWorkflow.class, id));

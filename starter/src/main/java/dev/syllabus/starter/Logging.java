@@ -36,6 +36,11 @@ final class Logging {
     }
   }
 
+  /** After Ctrl-C, Temporal's warnings about work cut short are expected, not news. */
+  static void quietTemporal() {
+    ((Logger) LoggerFactory.getLogger("io.temporal")).setLevel(Level.ERROR);
+  }
+
   static void showWorkerActivity() {
     ((Logger) LoggerFactory.getLogger("dev.syllabus")).setLevel(Level.INFO);
   }

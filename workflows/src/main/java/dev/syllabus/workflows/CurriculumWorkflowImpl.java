@@ -22,7 +22,6 @@ import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowCancellationType;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
-import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import io.temporal.workflow.WorkflowInit;
@@ -258,9 +257,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
 
   /** Signals the running phase; one that has just ended is fine to miss. */
   private void signal(Runnable send) {
-    try {
-      send.run();
-    } catch (SignalExternalWorkflowException e) {
+    if (!Signals.sendUnlessClosed(send)) {
       log.info("phase {} ended before a signal reached it", index);
     }
   }

@@ -17,7 +17,6 @@ import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
-import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import java.time.Duration;
@@ -179,6 +178,8 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       JobSnapshot from = snapshot;
       Promise<JobSnapshot> next =
           Async.function(follower::followJob, job, from, task.reportEveryMillis());
+      // A cancel abandons this promise; mark it handled so its failure is not reported as lost.
+      next.handle((seen, failure) -> seen);
       while (!next.isCompleted()) {
         Workflow.await(() -> next.isCompleted() || (stopWanted() && !stopRequested));
         if (!next.isCompleted()) {
@@ -380,10 +381,11 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     }
     reportedState = status.state();
     reportedDecile = decile;
-    try {
-      Workflow.newExternalWorkflowStub(CurriculumWorkflow.class, parent.get()).phaseReport(status);
-    } catch (SignalExternalWorkflowException e) {
-      log.warn("could not report progress to run {}: {}", parent.get(), e.getMessage());
+    CurriculumWorkflow run =
+        Workflow.newExternalWorkflowStub(CurriculumWorkflow.class, parent.get());
+    PhaseStatus report = status;
+    if (!Signals.sendUnlessClosed(() -> run.phaseReport(report))) {
+      log.info("run {} closed before this phase's progress reached it", parent.get());
     }
   }
 

@@ -23,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -122,7 +124,14 @@ public final class LocalPhaseActivities implements PhaseActivities {
 
   private JobSnapshot launch(JobRef job, LocalLaunch launch, Path dir) {
     Path output = dir.resolve("output.log");
-    ProcessBuilder builder = new ProcessBuilder(launch.command());
+    List<String> command = new ArrayList<>();
+    if (SETSID != null) {
+      // A session of its own: Ctrl-C in the worker's terminal does not reach the job, and a stop
+      // can signal every process the job started.
+      command.add(SETSID);
+    }
+    command.addAll(launch.command());
+    ProcessBuilder builder = new ProcessBuilder(command);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(k -> k.startsWith("SYLLABUS_") || k.startsWith("TEMPORAL_"));
     env.putAll(launch.env());
@@ -299,7 +308,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
         .ifPresent(
             p -> {
               log.info("stopping job {} (pid {}): {}", job.name(), p.pid(), reason);
-              p.destroy();
+              signal(p, false);
               p.onExit()
                   .orTimeout(STOP_GRACE_SECONDS, TimeUnit.SECONDS)
                   .exceptionally(
@@ -308,7 +317,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
                             "job {} did not stop within {} s; killing it",
                             job.name(),
                             STOP_GRACE_SECONDS);
-                        p.destroyForcibly();
+                        signal(p, true);
                         return p;
                       });
             });
@@ -330,22 +339,65 @@ public final class LocalPhaseActivities implements PhaseActivities {
       } catch (IOException e) {
         log.warn("cannot mark {} as stopped: {}", job.name(), e.getMessage());
       }
-      p.destroy();
+      signal(p, false);
       try {
         p.onExit().get(TEARDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
-      } catch (TimeoutException e) {
-        p.destroyForcibly();
+      } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+        signal(p, true);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        p.destroyForcibly();
-      } catch (java.util.concurrent.ExecutionException e) {
-        p.destroyForcibly();
+        signal(p, true);
       }
     }
     processes.remove(job.name());
   }
 
   // --- the job's files and process ----------------------------------------------------------
+
+  /** {@code setsid} on this machine, or null where there is none (then jobs share our group). */
+  static final String SETSID = onPath("setsid");
+
+  private static String onPath(String name) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return null;
+    }
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      Path candidate = Path.of(dir, name);
+      if (Files.isExecutable(candidate)) {
+        return candidate.toString();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * SIGTERM (or SIGKILL) to the job: to its whole process group when it runs in a session of its
+   * own, so that processes it started stop too; else to the process alone.
+   */
+  private static void signal(ProcessHandle process, boolean kill) {
+    if (SETSID != null) {
+      try {
+        Process k =
+            new ProcessBuilder("kill", kill ? "-KILL" : "-TERM", "--", "-" + process.pid())
+                .redirectErrorStream(true)
+                .redirectOutput(Redirect.DISCARD)
+                .start();
+        if (k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0) {
+          return;
+        }
+      } catch (IOException e) {
+        log.warn("cannot signal the process group of {}: {}", process.pid(), e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (kill) {
+      process.destroyForcibly();
+    } else {
+      process.destroy();
+    }
+  }
 
   Path jobDir(JobRef job) {
     return store.phaseFolder(job).resolve("jobs").resolve(job.name());

@@ -138,17 +138,18 @@ def eval_set(name, size):
 
 
 def init_model(hidden, seed):
-    """Input weights ~ N(0, 1.5) and biases ~ U(-3, 3) spread the tanh kinks over [-3, 3]; output
-    weights ~ N(0, 1/sqrt(hidden)) keep the initial output of order 1."""
+    """Input weights ~ N(0, 2) and biases ~ U(-3, 3) spread the tanh kinks over [-3, 3], the
+    widest input range; output weights ~ N(0, 0.1/sqrt(hidden)) start the output near 0, so the
+    first held-out loss is about the variance of the target rather than init noise."""
     rng = random.Random("init:%d" % seed)
     return {
         "format": MODEL_FORMAT,
         "inputs": 1,
         "hidden": hidden,
         "activation": "tanh",
-        "w1": [rng.gauss(0.0, 1.5) for _ in range(hidden)],
+        "w1": [rng.gauss(0.0, 2.0) for _ in range(hidden)],
         "b1": [rng.uniform(-3.0, 3.0) for _ in range(hidden)],
-        "w2": [rng.gauss(0.0, 1.0 / math.sqrt(hidden)) for _ in range(hidden)],
+        "w2": [rng.gauss(0.0, 0.1 / math.sqrt(hidden)) for _ in range(hidden)],
         "b2": 0.0,
     }
 
@@ -396,8 +397,8 @@ def read_environment(env):
     if end <= start:
         raise BadInput("SYLLABUS_STEP_END (%d) must be greater than SYLLABUS_STEP_START (%d)"
                        % (end, start))
-    if end > total:
-        raise BadInput("SYLLABUS_STEP_END (%d) is beyond SYLLABUS_TOTAL_STEPS (%d)" % (end, total))
+    if end > total:  # odd, but the phase's own range is what it trains: say so and go on
+        say("warning: SYLLABUS_STEP_END (%d) is beyond SYLLABUS_TOTAL_STEPS (%d)" % (end, total))
     fail_at = None
     if env.get("FAIL_AT_STEP", "").strip():
         fail_at = int_env(env, "FAIL_AT_STEP", 0)

@@ -13,8 +13,12 @@ import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
 import dev.syllabus.workflows.job.Triplet;
 import dev.syllabus.workflows.recipe.DataSpec;
+import dev.syllabus.workflows.recipe.OptimizerSpec;
+import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
+import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.StepRange;
+import dev.syllabus.workflows.recipe.WorkloadResources;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
@@ -23,112 +27,177 @@ import io.temporal.api.common.v1.Payload;
 import io.temporal.common.converter.DataConverter;
 import io.temporal.common.converter.DefaultDataConverter;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Everything that crosses Temporal survives its data converter unchanged. Guards against Jackson
- * taking a derived accessor such as {@code isEmpty()} for a property, which breaks decoding.
+ * Everything that crosses Temporal survives its default data converter unchanged. Guards against
+ * Jackson taking a derived accessor such as {@code isEmpty()} for a property, which breaks
+ * decoding.
  */
 class PayloadsTest {
   private static final DataConverter CONVERTER = DefaultDataConverter.newDefaultInstance();
 
-  private static <T> void roundTrips(T value) {
-    @SuppressWarnings("unchecked")
-    Class<T> type = (Class<T>) value.getClass();
-    Payload payload = CONVERTER.toPayload(value).orElseThrow();
-    assertEquals(value, CONVERTER.fromPayload(payload, type, type));
-  }
+  /** Every field set, including nested framework config with numbers of several kinds. */
+  static final Recipe RECIPE =
+      Recipe.builder("sft-then-grpo")
+          .description("SFT warm-up, then GRPO")
+          .totalSteps(3000)
+          .baseModel("Qwen/Qwen2.5-7B-Instruct")
+          .phase(
+              Phase.builder("sft")
+                  .until(0.3)
+                  .framework("tiny", "train")
+                  .image("ghcr.io/example/trainer:1906")
+                  .pullLatest(true)
+                  .resources("train", new WorkloadResources(8, "32", "1600Gi"))
+                  .data(
+                      new DataSpec(List.of(Map.of("path", "org/sft-mix", "type", "chat_template"))))
+                  .optimizer(new OptimizerSpec("adamw_torch", 2.0e-5, OptimizerState.RESET))
+                  .config("sequence_len", 4096)
+                  .config("seed", 10_000_000_000L)
+                  .config("warmup", 0.1)
+                  .config("packing", true)
+                  .config("lora", Map.of("r", 16, "targets", List.of("q", "v")))
+                  .retries(5))
+          .phase(Phase.builder("bridge").steps(300).framework("tiny", "train"))
+          .phase(
+              Phase.builder("grpo")
+                  .until(1.0)
+                  .framework("tiny", "train")
+                  .resources("train", WorkloadResources.gpus(6))
+                  .optimizer(new OptimizerSpec(null, 1.0e-6, OptimizerState.CARRY)))
+          .build();
 
   static final ArtifactRef MODEL =
       new ArtifactRef(
           ArtifactRef.Kind.MODEL,
-          "file:///s/r/0-easy/checkpoint-900",
-          "r/0-easy/checkpoint-900",
-          "easy",
+          "file:///s/r/0-sft/checkpoint-900",
+          "r/0-sft/checkpoint-900",
+          "sft",
           900,
           "sha256:ab");
+  static final ArtifactRef OPTIMIZER =
+      new ArtifactRef(
+          ArtifactRef.Kind.OPTIMIZER,
+          "file:///s/r/0-sft/checkpoint-900/optimizer.pt",
+          "r/0-sft/checkpoint-900/optimizer.pt",
+          "sft",
+          900,
+          "sha256:cd");
   static final Triplet TRIPLET =
-      new Triplet(MODEL, MODEL, ArtifactRef.external(ArtifactRef.Kind.DATA, "org/data"));
+      new Triplet(MODEL, OPTIMIZER, ArtifactRef.external(ArtifactRef.Kind.DATA, "org/sft-mix"));
+  static final JobRef JOB = JobRef.of("r", 1, "bridge", 2);
   static final JobSnapshot SNAPSHOT =
-      new JobSnapshot(JobState.RUNNING, 420, 1050, 0.12, 0.03, 400L, 8192, null, null);
+      new JobSnapshot(JobState.RUNNING, 120, 300, 0.12, 0.03, 100L, 8192, null, "running");
   static final PhaseStatus STATUS =
       new PhaseStatus(
           1,
-          "medium",
+          "bridge",
           "tiny",
           "train",
           PhaseState.RUNNING,
           900,
-          1950,
-          1320,
+          1200,
+          1020,
           0.12,
           0.03,
-          1,
+          2,
           TRIPLET,
           "why");
+  static final RunStatus RUN =
+      new RunStatus(
+          "r",
+          "sft-then-grpo",
+          RunState.PAUSED,
+          1020,
+          3000,
+          0.34,
+          1,
+          List.of(STATUS, STATUS.withState(PhaseState.PENDING, null).withArtifacts(null)),
+          TRIPLET,
+          "paused by ana");
+  static final PhaseTask TASK =
+      new PhaseTask(
+          "r",
+          "sft-then-grpo",
+          1,
+          RECIPE.phases().get(1),
+          new StepRange(900, 1200),
+          3000,
+          TRIPLET,
+          DataSpec.of("org/sft-mix"),
+          1000,
+          0,
+          null);
 
-  @Test
-  void recipesAndRunInputs() {
-    Recipe recipe = CurriculumWorkflowTest.demo();
-    roundTrips(recipe);
-    roundTrips(new RunInput(recipe, new RunSettings(500, 40), null));
-    roundTrips(
-        new RunInput(
-            recipe,
-            RunSettings.DEFAULTS,
-            new RunStatus(
-                "r",
-                "demo",
-                RunState.PAUSED,
-                1320,
-                3000,
-                0.44,
-                1,
-                List.of(STATUS),
-                TRIPLET,
-                "paused")));
+  private static void roundTrips(Object value) {
+    Payload payload = CONVERTER.toPayload(value).orElseThrow();
+    assertEquals(value, CONVERTER.fromPayload(payload, value.getClass(), value.getClass()));
   }
 
   @Test
-  void phaseTasksWithTheirCarriedProgress() {
-    Recipe recipe = CurriculumWorkflowTest.demo();
-    PhaseTask task =
-        new PhaseTask(
-            "r",
-            "demo",
-            1,
-            recipe.phases().get(1),
-            new StepRange(900, 1950),
-            3000,
-            TRIPLET,
-            DataSpec.of("synthetic:waves-medium"),
-            1000,
-            0,
-            null);
-    roundTrips(task);
-    roundTrips(
-        task.withCarried(
-            new PhaseProgress(
-                STATUS,
-                JobRef.of("r", 1, "medium", 1),
-                SNAPSHOT,
-                true,
-                false,
-                true,
-                false,
-                false,
-                "because")));
+  void recipe() {
+    roundTrips(RECIPE);
   }
 
   @Test
-  void jobsAndHandoffs() {
+  void runInput() {
+    roundTrips(new RunInput(RECIPE, new RunSettings(500, 40), null));
+  }
+
+  @Test
+  void runInputCarryingTheStatusOfAnEarlierRun() {
+    roundTrips(new RunInput(RECIPE, RunSettings.DEFAULTS, RUN));
+  }
+
+  @Test
+  void runStatus() {
+    roundTrips(RUN);
+  }
+
+  @Test
+  void phaseStatus() {
+    roundTrips(STATUS);
+  }
+
+  @Test
+  void phaseTask() {
+    roundTrips(TASK);
+  }
+
+  @Test
+  void phaseTaskCarryingProgress() {
+    roundTrips(
+        TASK.withCarried(
+            new PhaseProgress(STATUS, JOB, SNAPSHOT, true, false, true, false, false, "because")));
+  }
+
+  @Test
+  void jobSnapshot() {
     roundTrips(SNAPSHOT);
+    roundTrips(new JobSnapshot(JobState.FAILED, 300, 300, 0.1, null, 300L, 9000, 137, "killed"));
+    roundTrips(JobSnapshot.pending(300));
+  }
+
+  @Test
+  void renderedPhase() {
     roundTrips(
         new RenderedPhase(
-            JobRef.of("r", 0, "easy", 2),
-            List.of(new Manifest("Job", "r-0-easy-2", "train", "kind: Job\n"))));
-    roundTrips(new Handoff(TRIPLET, 900L, "checkpoint-900 handed on"));
-    roundTrips(new PhaseOutcome(STATUS, TRIPLET));
-    roundTrips(STATUS);
+            JOB,
+            List.of(
+                new Manifest("ConfigMap", "r-1-bridge-2-config", null, "kind: ConfigMap\n"),
+                new Manifest("Job", "r-1-bridge-2", "train", "kind: Job\n"))));
+  }
+
+  @Test
+  void handoff() {
+    roundTrips(new Handoff(TRIPLET, 300L, "checkpoint-300 handed on"));
+    roundTrips(new Handoff(Triplet.EMPTY, null, "no checkpoint; the input passed through"));
+  }
+
+  @Test
+  void phaseOutcome() {
+    roundTrips(new PhaseOutcome(STATUS.withState(PhaseState.COMPLETED, null), TRIPLET));
   }
 }

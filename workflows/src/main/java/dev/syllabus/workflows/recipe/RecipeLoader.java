@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -134,8 +135,7 @@ public final class RecipeLoader {
       }
       return node;
     } catch (MarkedYAMLException e) {
-      int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
-      throw new RecipeException(new Problem(source, line, "", yamlProblem(e)));
+      throw new RecipeException(new Problem(source, errorLine(e), "", yamlProblem(e)));
     } catch (YAMLException e) {
       String message = oneLine(e.getMessage());
       if (message.contains("aliases")) {
@@ -179,6 +179,20 @@ public final class RecipeLoader {
         scalar.getStartMark(),
         scalar.getEndMark(),
         scalar.getScalarStyle());
+  }
+
+  /**
+   * The line to fix: where the parser stopped, except for an unclosed bracket or quote, which the
+   * parser only notices at the end of the file; the line to fix is then the one it opens on.
+   */
+  private static int errorLine(MarkedYAMLException e) {
+    String context = e.getContext() == null ? "" : e.getContext();
+    String problem = e.getProblem() == null ? "" : e.getProblem();
+    boolean unclosed =
+        (context.contains("flow") || context.contains("quoted"))
+            && (problem.contains("<stream end>") || problem.contains("end of stream"));
+    Mark at = unclosed && e.getContextMark() != null ? e.getContextMark() : e.getProblemMark();
+    return at != null ? at.getLine() + 1 : 0;
   }
 
   /** SnakeYAML's description of a syntax error, in words a person can act on. */
@@ -254,7 +268,7 @@ public final class RecipeLoader {
         }
       }
       List<Phase> phases = new ArrayList<>();
-      SequenceNode seq = sequence(f.get("phases"), "phases");
+      SequenceNode seq = f.containsKey("phases") ? sequence(f.get("phases"), "phases") : null;
       if (seq != null) {
         if (seq.getValue().isEmpty()) {
           problem(seq, "phases", "a recipe needs at least one phase");
@@ -499,7 +513,9 @@ public final class RecipeLoader {
           if (last) {
             ScalarNode key = plainScalar(segment);
             markOverridden(key, label);
-            NodeTuple replacement = new NodeTuple(found != null ? found.getKeyNode() : key, value);
+            // The key is marked too: the whole field now comes from --set, so a problem found
+            // with it later (by the validator, through the source map) names the --set.
+            NodeTuple replacement = new NodeTuple(key, value);
             if (found != null) {
               map.getValue().set(foundAt, replacement);
             } else {

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Loading recipes from YAML: the same object as code-first, YAML's quirks, and line numbers. */
 class RecipeLoaderTest {
 
+  /** Every field a recipe has. Line numbers matter: tests below name them. */
   private static final String FULL =
       """
       name: sft-then-grpo
@@ -26,16 +28,41 @@ class RecipeLoaderTest {
           image: ghcr.io/example/trainer:1906
           pull_latest: true
           resources: {train: {gpu: 8, cpu: 32, memory: 1600Gi}}
-          data: {datasets: [{path: org/sft-mix, type: chat_template}]}
-          optimizer: {name: adamw_torch, lr: 2.0e-5}
-          config: {sequence_len: 4096, micro_batch_size: 2, lora: {r: 16, targets: [q, v]}, warmup: 0.1}
+          data:
+            datasets:
+              - {path: org/sft-mix, type: chat_template}
+              - {path: org/extra, split: train, weight: 0.25}
+          optimizer: {name: adamw_torch, lr: 2.0e-5, state: reset}
+          config:
+            sequence_len: 4096
+            seed: 10000000000
+            warmup: 0.1
+            shift: -3
+            packing: true
+            lora: {r: 16, targets: [q, v], dropout: 0.05}
+            schedule: [{at: 0, lr: 1}, {at: 100, lr: 0.5}]
           retries: 5
+        - name: medium
+          until: 0.65
+          framework: tiny
+          workload: train
+          optimizer: {lr: 1.0e-5}
         - name: grpo
           until: 1.0
           framework: tiny
           workload: train
+          resources:
+            train:
+              gpu: 6
           optimizer: {lr: 1.0e-6, state: carry}
       """;
+
+  private static final FrameworkCatalog TINY =
+      FrameworkCatalog.of(
+          "kubeconfigs/",
+          new FrameworkCatalog.Framework("tiny", Map.of("train", Set.of("train")), List.of()));
+
+  // --- code-first and YAML ------------------------------------------------------------------
 
   @Test
   void codeFirstAndYamlGiveEqualRecipes() throws Exception {
@@ -53,17 +80,29 @@ class RecipeLoaderTest {
                     .resources("train", new WorkloadResources(8, "32", "1600Gi"))
                     .data(
                         new DataSpec(
-                            List.of(Map.of("path", "org/sft-mix", "type", "chat_template"))))
+                            List.of(
+                                Map.of("path", "org/sft-mix", "type", "chat_template"),
+                                Map.of("path", "org/extra", "split", "train", "weight", 0.25))))
                     .optimizer(new OptimizerSpec("adamw_torch", 2.0e-5, OptimizerState.RESET))
                     .config("sequence_len", 4096)
-                    .config("micro_batch_size", 2)
-                    .config("lora", Map.of("r", 16, "targets", List.of("q", "v")))
+                    .config("seed", 10_000_000_000L)
                     .config("warmup", 0.1)
+                    .config("shift", -3)
+                    .config("packing", true)
+                    .config("lora", Map.of("r", 16, "targets", List.of("q", "v"), "dropout", 0.05))
+                    .config(
+                        "schedule", List.of(Map.of("at", 0, "lr", 1), Map.of("at", 100, "lr", 0.5)))
                     .retries(5))
+            .phase(
+                Phase.builder("medium")
+                    .until(0.65)
+                    .framework("tiny", "train")
+                    .optimizer(new OptimizerSpec(null, 1.0e-5, OptimizerState.RESET)))
             .phase(
                 Phase.builder("grpo")
                     .until(1.0)
                     .framework("tiny", "train")
+                    .resources("train", WorkloadResources.gpus(6))
                     .optimizer(new OptimizerSpec(null, 1.0e-6, OptimizerState.CARRY)))
             .build();
 
@@ -71,30 +110,67 @@ class RecipeLoaderTest {
   }
 
   @Test
-  void aLearningRateWrittenAsYaml11TextIsStillANumber() throws Exception {
+  void codeFirstAndYamlAgreeOnTFromStepCounts() throws Exception {
+    Recipe built =
+        Recipe.builder("steps")
+            .phase(Phase.builder("a").steps(100).framework("tiny", "train"))
+            .phase(Phase.builder("b").steps(250).framework("tiny", "train"))
+            .build();
+    String yaml =
+        """
+        name: steps
+        phases:
+          - {name: a, steps: 100, framework: tiny, workload: train}
+          - {name: b, steps: 250, framework: tiny, workload: train}
+        """;
+    assertEquals(built, RecipeLoader.parse("r.yaml", yaml).recipe());
+  }
+
+  // --- YAML 1.1 -------------------------------------------------------------------------------
+
+  @Test
+  void learningRateWrittenWithoutADotIsStillANumber() throws Exception {
     Recipe r = RecipeLoader.parse("r.yaml", FULL.replace("lr: 2.0e-5", "lr: 1e-5")).recipe();
     assertEquals(1e-5, r.phases().get(0).optimizer().lr());
   }
 
+  // --- --set ----------------------------------------------------------------------------------
+
   @Test
-  void overridesAddressPhasesByIndexOrByName() throws Exception {
+  void setAddressesAPhaseByIndex() throws Exception {
+    Recipe r = RecipeLoader.parse("r.yaml", FULL, List.of("phases[1].retries=1")).recipe();
+    assertEquals(1, r.phases().get(1).retries());
+  }
+
+  @Test
+  void setAddressesAPhaseByName() throws Exception {
     Recipe r =
-        RecipeLoader.parse(
-                "r.yaml", FULL, List.of("phases[0].retries=1", "phases[grpo].optimizer.lr=3.0e-6"))
+        RecipeLoader.parse("r.yaml", FULL, List.of("phases[medium].optimizer.lr=1e-4")).recipe();
+    assertEquals(1e-4, r.phases().get(1).optimizer().lr());
+  }
+
+  @Test
+  void setCreatesMissingMappings() throws Exception {
+    Recipe r =
+        RecipeLoader.parse("r.yaml", FULL, List.of("phases[medium].resources.train.gpu=4"))
             .recipe();
-    assertEquals(1, r.phases().get(0).retries());
-    assertEquals(3.0e-6, r.phases().get(1).optimizer().lr());
+    assertEquals(Map.of("train", WorkloadResources.gpus(4)), r.phases().get(1).resources());
   }
 
   @Test
-  void anOverrideCreatesMissingMappings() throws Exception {
-    Recipe r =
-        RecipeLoader.parse("r.yaml", FULL, List.of("phases[grpo].resources.train.gpu=4")).recipe();
-    assertEquals(WorkloadResources.gpus(4), r.phases().get(1).resources().get("train"));
+  void setLeavesTheOtherPhasesAlone() throws Exception {
+    Recipe original = RecipeLoader.parse("r.yaml", FULL).recipe();
+    Recipe changed =
+        RecipeLoader.parse("r.yaml", FULL, List.of("phases[medium].resources.train.gpu=4"))
+            .recipe();
+    assertEquals(original.phases().get(0), changed.phases().get(0));
+    assertEquals(original.phases().get(2), changed.phases().get(2));
   }
 
+  // --- line numbers ---------------------------------------------------------------------------
+
   @Test
-  void problemsNameTheLinesTheyAreOn() {
+  void loaderProblemsNameTheLinesTheyAreOn() {
     RecipeException e =
         assertThrows(
             RecipeException.class,
@@ -105,22 +181,48 @@ class RecipeLoaderTest {
                         .replace("until: 1.0", "until: soon")));
     assertEquals(
         List.of(
-            new Problem("r.yaml", 17, "phases[0].retries", "expected a whole number, got 'many'"),
-            new Problem("r.yaml", 19, "phases[1].until", "expected a number, got 'soon'")),
+            new Problem("r.yaml", 27, "phases[0].retries", "expected a whole number, got 'many'"),
+            new Problem("r.yaml", 34, "phases[2].until", "expected a number, got 'soon'")),
         e.problems());
   }
 
   @Test
-  void theValidatorUsesTheLoadersLines() throws Exception {
-    RecipeLoader.Loaded loaded = RecipeLoader.parse("r.yaml", FULL.replace("gpu: 8", "gpu: -8"));
-    FrameworkCatalog catalog =
-        FrameworkCatalog.of(
-            "kubeconfigs/",
-            new FrameworkCatalog.Framework(
-                "tiny", Map.of("train", java.util.Set.of("train")), List.of()));
-    List<Problem> problems = RecipeValidator.validate(loaded.recipe(), loaded.sources(), catalog);
-    assertEquals(1, problems.size(), problems.toString());
-    assertEquals(13, problems.get(0).line());
-    assertEquals("phases[0].resources.train.gpu", problems.get(0).path());
+  void aDatasetWithoutAPathNamesItsLine() {
+    RecipeException e =
+        assertThrows(
+            RecipeException.class,
+            () -> RecipeLoader.parse("r.yaml", FULL.replace("{path: org/extra,", "{")));
+    assertEquals(
+        List.of(
+            new Problem(
+                "r.yaml", 17, "phases[0].data.datasets[1].path", "every dataset needs a 'path'")),
+        e.problems());
+  }
+
+  @Test
+  void validatorProblemsNameTheLoadersLines() throws Exception {
+    RecipeLoader.Loaded loaded =
+        RecipeLoader.parse("r.yaml", FULL.replace("gpu: 8", "gpu: -8").replace("gpu: 6", "gpu: 0"));
+    List<Problem> problems = RecipeValidator.validate(loaded.recipe(), loaded.sources(), TINY);
+    assertEquals(
+        List.of(13, 39), problems.stream().map(Problem::line).toList(), problems.toString());
+    assertEquals(
+        List.of("phases[0].resources.train.gpu", "phases[2].resources.train.gpu"),
+        problems.stream().map(Problem::path).toList());
+  }
+
+  @Test
+  void validatorProblemsWithASetValueNameTheSet() throws Exception {
+    RecipeLoader.Loaded loaded =
+        RecipeLoader.parse("r.yaml", FULL, List.of("schedule.total_steps=0"));
+    List<Problem> problems = RecipeValidator.validate(loaded.recipe(), loaded.sources(), TINY);
+    assertEquals(
+        List.of(
+            new Problem(
+                "--set schedule.total_steps=0",
+                0,
+                "schedule.total_steps",
+                "must be at least 1, got 0")),
+        problems);
   }
 }

@@ -17,34 +17,66 @@ class ScheduleTest {
           "kubeconfigs/",
           new FrameworkCatalog.Framework("tiny", Map.of("train", Set.of("train")), List.of()));
 
+  // --- t and steps ----------------------------------------------------------------------------
+
   @Test
-  void timeZeroAndOneAreTheFirstAndLastStep() {
-    Schedule s = new Schedule(3000);
-    assertEquals(0, s.stepAt(0.0));
-    assertEquals(3000, s.stepAt(1.0));
-    assertEquals(0.0, s.timeAt(0));
-    assertEquals(1.0, s.timeAt(3000));
+  void timeZeroIsStepZero() {
+    assertEquals(0, new Schedule(3000).stepAt(0.0));
+    assertEquals(0.0, new Schedule(3000).timeAt(0));
   }
 
   @Test
-  void fractionsRoundToTheNearestStepWithoutFloatingPointDrift() {
-    Schedule s = new Schedule(3000);
-    assertEquals(900, s.stepAt(0.3));
-    assertEquals(1000, s.stepAt(1.0 / 3));
-    assertEquals(1950, s.stepAt(0.65));
-    assertEquals(2, new Schedule(3).stepAt(0.5), "1.5 steps round up to 2");
+  void timeOneIsStepT() {
+    assertEquals(3000, new Schedule(3000).stepAt(1.0));
+    assertEquals(1.0, new Schedule(3000).timeAt(3000));
   }
 
   @Test
-  void aOneStepScheduleHasOnePhaseOfOneStep() {
-    Schedule s = new Schedule(1);
-    List<StepRange> ranges = s.resolve(List.of(phase("only").until(1.0).build()));
-    assertEquals(List.of(new StepRange(0, 1)), ranges);
-    assertEquals(1, ranges.get(0).length());
+  void decimalTimesGiveExactSteps() {
+    assertEquals(900, new Schedule(3000).stepAt(0.3), "0.3 * 3000 is 900, not 899.99…");
+    assertEquals(1950, new Schedule(3000).stepAt(0.65));
   }
 
   @Test
-  void onAOneStepScheduleTwoPhasesLeaveOneEmptyAndTheValidatorSaysSo() {
+  void thirdsRoundToTheNearestStep() {
+    assertEquals(1000, new Schedule(3000).stepAt(1.0 / 3));
+    assertEquals(2000, new Schedule(3000).stepAt(2.0 / 3));
+    assertEquals(333, new Schedule(1000).stepAt(1.0 / 3));
+  }
+
+  @Test
+  void halfAStepRoundsUp() {
+    assertEquals(2, new Schedule(3).stepAt(0.5));
+  }
+
+  // --- one step -------------------------------------------------------------------------------
+
+  @Test
+  void onAOneStepScheduleASinglePhaseCoversStepZero() {
+    Recipe r = Recipe.builder("t").totalSteps(1).phase(phase("only").until(1.0)).build();
+    assertEquals(List.of(new StepRange(0, 1)), r.stepRanges());
+    assertEquals(List.of(), RecipeValidator.validate(r, SourceMap.none("t"), TINY));
+  }
+
+  /** Step 0 is at t = 0, inside the first phase's [0, 0.5); nothing is left for the second. */
+  @Test
+  void onAOneStepScheduleTheSecondOfTwoHalvesCoversNoStepsAndTheValidatorSaysSo() {
+    Recipe r =
+        Recipe.builder("t")
+            .totalSteps(1)
+            .phase(phase("a").until(0.5))
+            .phase(phase("b").until(1.0))
+            .build();
+    assertEquals(List.of(new StepRange(0, 1), new StepRange(1, 1)), r.stepRanges());
+    assertEquals(
+        List.of(
+            new Problem(
+                "t", 0, "phases[1].until", "covers no steps: it starts and ends at step 1 of 1")),
+        RecipeValidator.validate(r, SourceMap.none("t"), TINY));
+  }
+
+  @Test
+  void onAOneStepScheduleAFirstPhaseEndingBeforeHalfwayCoversNoStepsAndTheValidatorSaysSo() {
     Recipe r =
         Recipe.builder("t")
             .totalSteps(1)
@@ -52,12 +84,14 @@ class ScheduleTest {
             .phase(phase("b").until(1.0))
             .build();
     assertEquals(List.of(new StepRange(0, 0), new StepRange(0, 1)), r.stepRanges());
-    assertTrue(r.stepRanges().get(0).isEmpty());
-    List<Problem> problems = RecipeValidator.validate(r, SourceMap.none("t"), TINY);
-    assertEquals(1, problems.size(), problems.toString());
-    assertEquals("phases[0].until", problems.get(0).path());
-    assertEquals("covers no steps: it starts and ends at step 0 of 1", problems.get(0).message());
+    assertEquals(
+        List.of(
+            new Problem(
+                "t", 0, "phases[0].until", "covers no steps: it starts and ends at step 0 of 1")),
+        RecipeValidator.validate(r, SourceMap.none("t"), TINY));
   }
+
+  // --- resolve --------------------------------------------------------------------------------
 
   @Test
   void untilPhasesEndAtTheirTimes() {
@@ -74,16 +108,16 @@ class ScheduleTest {
   }
 
   @Test
-  void stepPhasesFollowEachOtherAndMayDefineT() {
+  void stepPhasesFollowEachOtherAndTheirSumIsT() {
     Recipe r =
         Recipe.builder("t").phase(phase("a").steps(100)).phase(phase("b").steps(250)).build();
     assertEquals(350, r.schedule().totalSteps());
     assertEquals(List.of(new StepRange(0, 100), new StepRange(100, 350)), r.stepRanges());
-    assertTrue(RecipeValidator.validate(r, SourceMap.none("t"), TINY).isEmpty());
+    assertEquals(List.of(), RecipeValidator.validate(r, SourceMap.none("t"), TINY));
   }
 
   @Test
-  void untilAndStepsMayBeMixed() {
+  void untilAndStepsPhasesMayBeMixed() {
     Recipe r =
         Recipe.builder("t")
             .totalSteps(1000)
@@ -94,8 +128,10 @@ class ScheduleTest {
     assertEquals(
         List.of(new StepRange(0, 50), new StepRange(50, 800), new StepRange(800, 1000)),
         r.stepRanges());
-    assertTrue(RecipeValidator.validate(r, SourceMap.none("t"), TINY).isEmpty());
+    assertEquals(List.of(), RecipeValidator.validate(r, SourceMap.none("t"), TINY));
   }
+
+  // --- StepRange ------------------------------------------------------------------------------
 
   @Test
   void aStepRangeIsHalfOpen() {
@@ -103,6 +139,18 @@ class ScheduleTest {
     assertEquals(1050, r.length());
     assertFalse(r.isEmpty());
     assertEquals("[900, 1950)", r.toString());
+  }
+
+  @Test
+  void aStepRangeThatEndsWhereItStartsIsEmpty() {
+    StepRange r = new StepRange(5, 5);
+    assertEquals(0, r.length());
+    assertTrue(r.isEmpty());
+  }
+
+  @Test
+  void aStepRangeThatEndsBeforeItStartsIsEmpty() {
+    assertTrue(new StepRange(5, 4).isEmpty());
   }
 
   private static Phase.Builder phase(String name) {

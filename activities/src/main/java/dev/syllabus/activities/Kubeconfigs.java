@@ -99,7 +99,7 @@ public final class Kubeconfigs {
           keys,
           trainable);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+      throw new Broken(shown(file), "cannot read framework.yaml: " + firstLine(e));
     }
   }
 
@@ -116,10 +116,9 @@ public final class Kubeconfigs {
           objects.add(object);
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        throw new Broken(shown(file), "cannot read: " + firstLine(e));
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
-            root.relativize(file) + ": not a Kubernetes manifest: " + e.getMessage(), e);
+        throw new Broken(shown(file), "not a Kubernetes manifest: " + firstLine(e));
       }
     }
     return objects;
@@ -128,6 +127,41 @@ public final class Kubeconfigs {
   /** The workload's manifest files, as text, for tests and for showing what was changed. */
   public List<Path> manifestFiles(String framework, String workload) {
     return files(root.resolve(framework).resolve(workload));
+  }
+
+  /** A file under kubeconfigs/ that cannot be used; {@link #file} names it as a person sees it. */
+  public static final class Broken extends IllegalArgumentException {
+    private final String file;
+
+    Broken(String file, String message) {
+      super(message);
+      this.file = file;
+    }
+
+    public String file() {
+      return file;
+    }
+
+    @Override
+    public String toString() {
+      return file + ": " + getMessage();
+    }
+  }
+
+  /** {@code kubeconfigs/tiny/train/job.yaml}: the path from the folder holding kubeconfigs/. */
+  private String shown(Path file) {
+    Path base = root.toAbsolutePath().getParent();
+    return base == null ? file.toString() : base.relativize(file.toAbsolutePath()).toString();
+  }
+
+  /** The innermost cause's message, on one line. */
+  private static String firstLine(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    return message.replaceAll("\\s+", " ").trim();
   }
 
   public static String roleOf(HasMetadata object) {

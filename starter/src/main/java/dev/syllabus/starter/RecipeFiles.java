@@ -2,6 +2,7 @@ package dev.syllabus.starter;
 
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.worker.Paths;
+import dev.syllabus.workflows.recipe.FrameworkCatalog;
 import dev.syllabus.workflows.recipe.Problem;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.RecipeException;
@@ -13,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -41,8 +44,9 @@ final class RecipeFiles {
             given,
             String.format(
                 Locale.ROOT,
-                "the file is %.1f MiB; a recipe may be at most 1 MiB",
-                size / (1024.0 * 1024.0)));
+                "the file has %,d bytes; a recipe may have at most %,d (1 MiB)",
+                size,
+                RecipeLoader.MAX_CHARS));
       }
       text =
           StandardCharsets.UTF_8
@@ -56,11 +60,17 @@ final class RecipeFiles {
     } catch (IOException e) {
       return problem(given, "cannot read: " + e.getMessage());
     }
+    FrameworkCatalog catalog;
+    try {
+      catalog = new Kubeconfigs(paths.kubeconfigs()).catalog();
+    } catch (Kubeconfigs.Broken e) {
+      return new Checked(null, List.of(new Problem(e.file(), 0, "", e.getMessage())));
+    }
     try {
       RecipeLoader.Loaded loaded = RecipeLoader.parse(given, text, overrides);
       List<Problem> problems =
-          RecipeValidator.validate(
-              loaded.recipe(), loaded.sources(), new Kubeconfigs(paths.kubeconfigs()).catalog());
+          new ArrayList<>(RecipeValidator.validate(loaded.recipe(), loaded.sources(), catalog));
+      problems.sort(Comparator.comparing(Problem::source).thenComparingInt(Problem::line));
       return new Checked(loaded.recipe(), problems);
     } catch (RecipeException e) {
       return new Checked(null, e.problems());

@@ -131,6 +131,8 @@ final class RenderCommand implements Callable<Integer> {
       RenderedPhase rendered;
       try {
         rendered = renderer.render(task, 1);
+      } catch (Kubeconfigs.Broken e) {
+        throw new Exit.BadInput(e.toString());
       } catch (IllegalArgumentException e) {
         throw new Exit.BadInput(recipe + ": phases[" + i + "]: " + e.getMessage());
       }

@@ -3,6 +3,7 @@ package dev.syllabus.activities.local;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.syllabus.activities.ArtifactStore;
+import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Progress;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.PhaseActivities;
@@ -74,6 +75,8 @@ public final class LocalPhaseActivities implements PhaseActivities {
   public RenderedPhase render(PhaseTask task, int attempt) {
     try {
       return renderer.render(task, attempt);
+    } catch (Kubeconfigs.Broken e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.toString(), "RenderFailed");
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "RenderFailed");
     }

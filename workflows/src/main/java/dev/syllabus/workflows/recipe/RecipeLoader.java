@@ -87,8 +87,9 @@ public final class RecipeLoader {
               "",
               String.format(
                   Locale.ROOT,
-                  "the file is %.1f MiB; a recipe may be at most 1 MiB",
-                  text.length() / (1024.0 * 1024.0))));
+                  "the recipe has %,d characters; it may have at most %,d (1 MiB)",
+                  text.length(),
+                  MAX_CHARS)));
     }
     Node root = compose(source, text);
     if (root == null) {
@@ -203,6 +204,12 @@ public final class RecipeLoader {
       return "a recipe is one YAML document, but a second one starts here (a '---' line)";
     }
     String both = context + " " + problem;
+    if (both.contains("(TAB)")) {
+      return "invalid YAML: a tab here; YAML indents with spaces only";
+    }
+    if (both.contains("quoted scalar")) {
+      return "invalid YAML: a quote opened here is never closed";
+    }
     if (both.contains("block end")
         || both.contains("block mapping start")
         || both.contains("mapping values are not allowed")) {
@@ -235,6 +242,7 @@ public final class RecipeLoader {
     private final List<Problem> problems = new ArrayList<>();
     private final SourceMap sources;
     private final Map<Node, String> overridden = new IdentityHashMap<>();
+    private final Set<String> misspelled = new java.util.HashSet<>();
     private int nodesSeen;
 
     Binder(String source) {
@@ -280,7 +288,7 @@ public final class RecipeLoader {
           }
         }
       }
-      if (!f.containsKey("schedule")) {
+      if (!f.containsKey("schedule") && !misspelled.contains("schedule")) {
         boolean allSteps = !phases.isEmpty() && phases.stream().allMatch(p -> p.steps() != null);
         if (!allSteps) {
           problem(
@@ -453,6 +461,10 @@ public final class RecipeLoader {
       Node value;
       try {
         value = yaml().compose(new StringReader(valueText));
+      } catch (MarkedYAMLException e) {
+        String why = yamlProblem(e).replaceFirst("^invalid YAML: ", "");
+        problems.add(new Problem(label, 0, pathText, "the value is not valid YAML: " + why));
+        return;
       } catch (YAMLException e) {
         problems.add(
             new Problem(
@@ -627,6 +639,10 @@ public final class RecipeLoader {
         String keyPath = path.isEmpty() ? key : path + "." + key;
         if (!allowed.contains(key)) {
           problem(t.getKeyNode(), keyPath, unknownKey(key, allowed));
+          String guess = closest(key, allowed);
+          if (guess != null) {
+            misspelled.add(path.isEmpty() ? guess : path + "." + guess);
+          }
           continue;
         }
         if (out.containsKey(key)) {
@@ -640,7 +656,9 @@ public final class RecipeLoader {
         out.put(key, t.getValueNode());
       }
       for (String key : required) {
-        if (!out.containsKey(key)) {
+        // A misspelled key was reported with its suggestion; saying it is missing repeats that.
+        if (!out.containsKey(key)
+            && !misspelled.contains(path.isEmpty() ? key : path + "." + key)) {
           problem(
               node, path.isEmpty() ? key : path + "." + key, "missing required key '" + key + "'");
         }
@@ -856,10 +874,12 @@ public final class RecipeLoader {
 
     private void count(Node node, String path) {
       if (++nodesSeen == MAX_NODES) {
-        problem(
-            node,
-            path,
-            "the recipe expands to more than " + MAX_NODES + " YAML nodes (an alias bomb?)");
+        problems.add(
+            new Problem(
+                source,
+                0,
+                "",
+                "the recipe expands to more than " + MAX_NODES + " YAML nodes (an alias bomb?)"));
       }
       if (nodesSeen > MAX_NODES) {
         throw new TooLarge();
@@ -908,6 +928,16 @@ public final class RecipeLoader {
     }
 
     private static String unknownKey(String key, Set<String> allowed) {
+      String known = String.join(", ", allowed.stream().sorted().toList());
+      String guess = closest(key, allowed);
+      if (guess != null) {
+        return "unknown key; did you mean '" + guess + "'? (known keys: " + known + ")";
+      }
+      return "unknown key (known keys: " + known + ")";
+    }
+
+    /** The allowed key {@code key} is probably a misspelling of, or null. */
+    private static String closest(String key, Set<String> allowed) {
       String best = null;
       int bestDistance = Integer.MAX_VALUE;
       for (String candidate : allowed) {
@@ -917,11 +947,7 @@ public final class RecipeLoader {
           best = candidate;
         }
       }
-      String known = String.join(", ", allowed.stream().sorted().toList());
-      if (best != null && bestDistance <= Math.max(2, key.length() / 3)) {
-        return "unknown key; did you mean '" + best + "'? (known keys: " + known + ")";
-      }
-      return "unknown key (known keys: " + known + ")";
+      return best != null && bestDistance <= Math.max(2, key.length() / 3) ? best : null;
     }
 
     static int editDistance(String a, String b) {

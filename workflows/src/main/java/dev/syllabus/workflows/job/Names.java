@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  */
 public final class Names {
 
-  private static final Pattern RUN_ID = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  /** Run ids start Service names too, so they follow DNS-1035: a letter first. */
+  private static final Pattern RUN_ID = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
 
   /** Run ids become part of Kubernetes names (at most 63 characters with the phase and attempt). */
   public static final int MAX_RUN_ID = 40;
@@ -27,8 +28,8 @@ public final class Names {
     if (!RUN_ID.matcher(runId).matches()) {
       return "run id '"
           + runId
-          + "' must be lower-case letters, digits and '-', starting and ending"
-          + " with a letter or digit";
+          + "' must be lower-case letters, digits and '-', starting with a letter and ending with a"
+          + " letter or digit";
     }
     return null;
   }

@@ -5,6 +5,7 @@ import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
+import dev.syllabus.workflows.job.ServersStatus;
 import io.temporal.activity.ActivityInterface;
 
 /**
@@ -17,6 +18,18 @@ public interface PhaseActivities {
 
   /** The phase's objects, from the framework's manifests with the run's values injected. */
   RenderedPhase render(PhaseTask task, int attempt);
+
+  /**
+   * Creates the phase's servers (Deployments, Services and what they need) ahead of its Job; adopts
+   * those already created for it.
+   */
+  void submitServers(RenderedPhase rendered);
+
+  /**
+   * Waits until the phase's servers are ready or about {@code reportEveryMillis} have passed,
+   * heartbeating as it goes; says what it is still waiting for.
+   */
+  ServersStatus awaitServers(RenderedPhase rendered, long reportEveryMillis);
 
   /** Creates the phase's objects and starts its job; adopts a job already started for it. */
   JobSnapshot startJob(RenderedPhase rendered);

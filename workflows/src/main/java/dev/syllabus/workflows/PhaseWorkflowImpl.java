@@ -3,10 +3,13 @@ package dev.syllabus.workflows;
 import dev.syllabus.workflows.job.Handoff;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.JobSnapshot;
+import dev.syllabus.workflows.job.JobState;
 import dev.syllabus.workflows.job.PhaseProgress;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
+import dev.syllabus.workflows.job.ServersStatus;
 import dev.syllabus.workflows.job.Triplet;
+import dev.syllabus.workflows.recipe.Deadlines;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
@@ -53,6 +56,8 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private boolean advanceWanted;
   private boolean skipWanted;
   private String reason;
+  private int failures;
+  private Long capacitySince;
 
   private PhaseState reportedState;
   private int reportedDecile = -1;
@@ -117,6 +122,9 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
                 .render(task, attempt);
         job = rendered.job();
         status = status.withProgress(status.step(), null, null, attempt);
+        if (rendered.hasServers() && serversFirst() && !startServers(rendered)) {
+          continue;
+        }
         snapshot =
             activities("submit " + phase().frameworkWorkload() + " for phase " + phase().name())
                 .startJob(rendered);
@@ -127,7 +135,11 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
         jobStopped = false;
         stopRequested = false;
       }
-      setState(PhaseState.RUNNING, null);
+      if (snapshot.state() == JobState.PENDING) {
+        setState(PhaseState.PENDING, snapshot.message());
+      } else {
+        setState(PhaseState.RUNNING, null);
+      }
 
       JobSnapshot last = follow();
       if (last == null) {
@@ -192,6 +204,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       if (snapshot.state().hasEnded()) {
         return snapshot;
       }
+      checkCapacityDeadline();
       if (shouldContinueAsNew()) {
         return null;
       }
@@ -199,33 +212,113 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   }
 
   private void retryOrFail(JobSnapshot failed) {
-    int attempt = status.attempt();
+    failures++;
     String why = failed.message() != null ? failed.message() : "the job failed";
     JobRef failedJob = job;
     activities("tear down failed job " + failedJob.name()).teardown(failedJob, why);
     job = null;
-    if (attempt > phase().retries()) {
+    if (failed.permanent()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "phase '"
+              + phase().name()
+              + "' failed: "
+              + why
+              + " (not retried: another attempt would fail"
+              + " the same way)",
+          "PhaseFailed");
+    }
+    if (failures > phase().retries()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "phase '"
               + phase().name()
               + "' failed after "
-              + attempt
+              + failures
               + " attempt"
-              + (attempt == 1 ? "" : "s")
+              + (failures == 1 ? "" : "s")
               + ": "
               + why,
           "PhaseFailed");
     }
     log.warn(
-        "phase {} attempt {} failed ({}); starting attempt {}",
-        phase().name(),
-        attempt,
-        why,
-        attempt + 1);
+        "phase {} attempt {} failed ({}); starting another", phase().name(), status.attempt(), why);
     status =
         status.withState(
-            PhaseState.RUNNING, "attempt " + attempt + " failed: " + why + "; retrying");
+            PhaseState.RUNNING, "attempt " + status.attempt() + " failed: " + why + "; retrying");
     publish();
+  }
+
+  /**
+   * Runs with version 1 of this workflow and later: a phase with servers (vLLM, rewards) starts
+   * them first and creates its Job only once they are ready. Runs recorded before servers existed
+   * replay without this step.
+   */
+  private static boolean serversFirst() {
+    return Workflow.getVersion("servers-before-job", Workflow.DEFAULT_VERSION, 1) >= 1;
+  }
+
+  /**
+   * Starts the phase's servers and waits until they are ready, up to the recipe's ready deadline.
+   * Returns false when a pause, skip or advance came first (the servers are torn down, so a pause
+   * frees their GPUs); the loop in {@link #runPhase} then acts on it.
+   */
+  private boolean startServers(RenderedPhase rendered) {
+    activities("submit the servers of phase " + phase().name()).submitServers(rendered);
+    long limit = phase().deadlines().readyMillis();
+    long started = Workflow.currentTimeMillis();
+    while (true) {
+      ServersStatus servers =
+          activities("wait for the servers of phase " + phase().name())
+              .awaitServers(rendered, task.reportEveryMillis());
+      if (servers.ready()) {
+        return true;
+      }
+      if (servers.permanent()) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "phase '" + phase().name() + "': its servers cannot start: " + servers.waitingFor(),
+            "PhaseFailed");
+      }
+      if (limit > 0 && Workflow.currentTimeMillis() - started > limit) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "phase '"
+                + phase().name()
+                + "': its servers were not ready within "
+                + Deadlines.format(limit)
+                + " (deadlines.ready): still waiting for "
+                + servers.waitingFor(),
+            "PhaseFailed");
+      }
+      setState(PhaseState.PENDING, "waiting for servers: " + servers.waitingFor());
+      if (stopWanted()) {
+        JobRef starting = job;
+        activities("tear down the servers of phase " + phase().name())
+            .teardown(starting, stopReason());
+        job = null;
+        return false;
+      }
+    }
+  }
+
+  /** Fails the phase once its job has waited for cluster capacity longer than the recipe allows. */
+  private void checkCapacityDeadline() {
+    if (!snapshot.waitingForCapacity()) {
+      capacitySince = null;
+      return;
+    }
+    long now = Workflow.currentTimeMillis();
+    if (capacitySince == null) {
+      capacitySince = now;
+    }
+    long limit = phase().deadlines().capacityMillis();
+    if (limit > 0 && now - capacitySince > limit) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "phase '"
+              + phase().name()
+              + "' found no room in the cluster within "
+              + Deadlines.format(limit)
+              + " (deadlines.capacity): "
+              + snapshot.message(),
+          "PhaseFailed");
+    }
   }
 
   private PhaseOutcome advanced() {
@@ -340,6 +433,8 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     advanceWanted |= carried.advanceWanted();
     skipWanted |= carried.skipWanted();
     reason = reason != null ? reason : carried.reason();
+    failures = carried.failures();
+    capacitySince = carried.capacitySince();
     reportedState = status.state();
   }
 
@@ -353,12 +448,19 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
         pauseWanted,
         advanceWanted,
         skipWanted,
-        reason);
+        reason,
+        failures,
+        capacitySince);
   }
 
   private void observe(JobSnapshot seen) {
     long step = task.steps().start() + Math.min(seen.step(), task.steps().length());
     status = status.withProgress(step, seen.loss(), seen.evalLoss(), status.attempt());
+    if (seen.state() == JobState.PENDING) {
+      status = status.withState(PhaseState.PENDING, seen.message());
+    } else if (seen.state() == JobState.RUNNING && status.state() == PhaseState.PENDING) {
+      status = status.withState(PhaseState.RUNNING, null);
+    }
     publish();
   }
 

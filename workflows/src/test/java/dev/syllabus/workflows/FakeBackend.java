@@ -9,6 +9,7 @@ import dev.syllabus.workflows.job.JobState;
 import dev.syllabus.workflows.job.Manifest;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
+import dev.syllabus.workflows.job.ServersStatus;
 import dev.syllabus.workflows.job.Triplet;
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import java.util.ArrayList;
@@ -96,6 +97,17 @@ final class FakeBackend implements PhaseActivities {
     calls.add("render " + task.phase().name() + " " + attempt);
     rendered.put(ref.name(), task);
     return new RenderedPhase(ref, List.of(new Manifest("Job", ref.name(), "train", "kind: Job\n")));
+  }
+
+  @Override
+  public void submitServers(RenderedPhase phase) {
+    calls.add("submit servers " + phase.job().name());
+  }
+
+  @Override
+  public ServersStatus awaitServers(RenderedPhase phase, long reportEveryMillis) {
+    calls.add("await servers " + phase.job().name());
+    return ServersStatus.READY;
   }
 
   @Override

@@ -170,7 +170,8 @@ class PayloadsTest {
   void phaseTaskCarryingProgress() {
     roundTrips(
         TASK.withCarried(
-            new PhaseProgress(STATUS, JOB, SNAPSHOT, true, false, true, false, false, "because")));
+            new PhaseProgress(
+                STATUS, JOB, SNAPSHOT, true, false, true, false, false, "because", 2, 1234L)));
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.JobState;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
+import dev.syllabus.workflows.job.ServersStatus;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
@@ -80,6 +81,34 @@ public final class LocalPhaseActivities implements PhaseActivities {
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "RenderFailed");
     }
+  }
+
+  @Override
+  public void submitServers(RenderedPhase rendered) {
+    throw noServersHere(rendered);
+  }
+
+  @Override
+  public ServersStatus awaitServers(RenderedPhase rendered, long reportEveryMillis) {
+    throw noServersHere(rendered);
+  }
+
+  /** The local backend runs a phase's Job as a process; servers need a cluster. */
+  private static ApplicationFailure noServersHere(RenderedPhase rendered) {
+    String servers =
+        String.join(
+            ", ",
+            rendered.manifests().stream()
+                .filter(m -> !m.kind().equals("Job") && !m.kind().equals("ConfigMap"))
+                .map(m -> m.kind() + " " + m.name())
+                .toList());
+    return ApplicationFailure.newNonRetryableFailure(
+        "phase "
+            + rendered.job().phase()
+            + " runs servers ("
+            + servers
+            + "); the local backend runs only a phase's Job: use the kubernetes backend",
+        "CannotRunLocally");
   }
 
   @Override

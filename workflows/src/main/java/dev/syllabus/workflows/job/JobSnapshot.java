@@ -12,7 +12,10 @@ package dev.syllabus.workflows.job;
  * @param checkpointStep the step of the latest complete checkpoint, or null
  * @param logOffset how far the job's log has been read, so the next look reads only new lines
  * @param exitCode the job's exit code once it ended, or null
- * @param message a person-readable reason, e.g. why it failed
+ * @param message a person-readable reason, e.g. why it failed or what it waits for
+ * @param permanent a failure that another attempt would repeat (a bad image, a missing Secret, out
+ *     of memory): the phase fails without retrying
+ * @param waitingForCapacity the job is pending because the cluster has no room for it
  */
 public record JobSnapshot(
     JobState state,
@@ -23,7 +26,34 @@ public record JobSnapshot(
     Long checkpointStep,
     long logOffset,
     Integer exitCode,
-    String message) {
+    String message,
+    boolean permanent,
+    boolean waitingForCapacity) {
+
+  /** A snapshot of an ordinary job: not a permanent failure, not waiting for capacity. */
+  public JobSnapshot(
+      JobState state,
+      long step,
+      long maxSteps,
+      Double loss,
+      Double evalLoss,
+      Long checkpointStep,
+      long logOffset,
+      Integer exitCode,
+      String message) {
+    this(
+        state,
+        step,
+        maxSteps,
+        loss,
+        evalLoss,
+        checkpointStep,
+        logOffset,
+        exitCode,
+        message,
+        false,
+        false);
+  }
 
   public static JobSnapshot pending(long maxSteps) {
     return new JobSnapshot(JobState.PENDING, 0, maxSteps, null, null, null, 0, null, null);
@@ -31,6 +61,16 @@ public record JobSnapshot(
 
   public JobSnapshot withState(JobState newState, String newMessage) {
     return new JobSnapshot(
-        newState, step, maxSteps, loss, evalLoss, checkpointStep, logOffset, exitCode, newMessage);
+        newState,
+        step,
+        maxSteps,
+        loss,
+        evalLoss,
+        checkpointStep,
+        logOffset,
+        exitCode,
+        newMessage,
+        permanent,
+        waitingForCapacity);
   }
 }

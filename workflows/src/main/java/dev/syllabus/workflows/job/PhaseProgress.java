@@ -14,6 +14,8 @@ import dev.syllabus.workflows.status.PhaseStatus;
  * @param advanceWanted an advance is pending
  * @param skipWanted a skip is pending
  * @param reason the reason given with the last signal
+ * @param failures how many attempts have failed
+ * @param capacitySince workflow time since when the job has waited for cluster capacity, or null
  */
 public record PhaseProgress(
     PhaseStatus status,
@@ -24,4 +26,6 @@ public record PhaseProgress(
     boolean pauseWanted,
     boolean advanceWanted,
     boolean skipWanted,
-    String reason) {}
+    String reason,
+    int failures,
+    Long capacitySince) {}

@@ -1,5 +1,6 @@
 package dev.syllabus.workflows.job;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -12,6 +13,17 @@ public record RenderedPhase(JobRef job, List<Manifest> manifests) {
 
   public RenderedPhase {
     manifests = List.copyOf(manifests);
+  }
+
+  /** Whether the phase runs servers (Deployments, Services) that must be ready before its Job. */
+  @JsonIgnore
+  public boolean hasServers() {
+    return manifests.stream()
+        .anyMatch(
+            m ->
+                m.kind().equals("Deployment")
+                    || m.kind().equals("StatefulSet")
+                    || m.kind().equals("Service"));
   }
 
   /** All objects as one multi-document YAML stream. */

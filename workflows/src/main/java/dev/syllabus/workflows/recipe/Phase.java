@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param optimizer the optimizer and whether its state is carried over
  * @param config the framework's own configuration keys, passed through untouched
  * @param retries how many times a failed job is started again before the phase fails
+ * @param deadlines how long the phase may wait for its servers and for cluster capacity
+ * @param queue the Kueue LocalQueue its Job is submitted to, or null when Kueue is not used
  */
 public record Phase(
     String name,
@@ -33,7 +35,9 @@ public record Phase(
     DataSpec data,
     OptimizerSpec optimizer,
     Map<String, Object> config,
-    int retries) {
+    int retries,
+    Deadlines deadlines,
+    String queue) {
 
   /** How many times a failed job is started again when the recipe does not say. */
   public static final int DEFAULT_RETRIES = 2;
@@ -46,6 +50,7 @@ public record Phase(
         config == null
             ? Map.of()
             : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(config));
+    deadlines = deadlines == null ? Deadlines.DEFAULTS : deadlines;
   }
 
   /** {@code framework/workload}, the folder under {@code kubeconfigs/}. */
@@ -71,6 +76,8 @@ public record Phase(
     private OptimizerSpec optimizer = OptimizerSpec.DEFAULT;
     private final Map<String, Object> config = new LinkedHashMap<>();
     private int retries = DEFAULT_RETRIES;
+    private Deadlines deadlines = Deadlines.DEFAULTS;
+    private String queue;
 
     private Builder(String name) {
       this.name = name;
@@ -127,6 +134,16 @@ public record Phase(
       return this;
     }
 
+    public Builder deadlines(Deadlines deadlines) {
+      this.deadlines = deadlines;
+      return this;
+    }
+
+    public Builder queue(String queue) {
+      this.queue = queue;
+      return this;
+    }
+
     public Phase build() {
       return new Phase(
           name,
@@ -140,7 +157,9 @@ public record Phase(
           data,
           optimizer,
           config,
-          retries);
+          retries,
+          deadlines,
+          queue);
     }
   }
 }

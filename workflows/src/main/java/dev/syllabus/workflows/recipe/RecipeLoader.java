@@ -59,7 +59,10 @@ public final class RecipeLoader {
           "data",
           "optimizer",
           "config",
-          "retries");
+          "retries",
+          "deadlines",
+          "queue");
+  private static final Set<String> DEADLINE_KEYS = Set.of("ready", "capacity");
   private static final Set<String> RESOURCE_KEYS = Set.of("gpu", "cpu", "memory");
   private static final Set<String> DATA_KEYS = Set.of("datasets");
   private static final Set<String> OPTIMIZER_KEYS = Set.of("name", "lr", "state");
@@ -358,6 +361,9 @@ public final class RecipeLoader {
           retries = (int) Math.min(Integer.MAX_VALUE, Math.max(Integer.MIN_VALUE, r));
         }
       }
+      Deadlines deadlines =
+          f.containsKey("deadlines") ? deadlines(f.get("deadlines"), path + ".deadlines") : null;
+      String queue = f.containsKey("queue") ? string(f.get("queue"), path + ".queue") : null;
       return new Phase(
           name,
           until,
@@ -370,7 +376,43 @@ public final class RecipeLoader {
           data,
           optimizer,
           config,
-          retries);
+          retries,
+          deadlines,
+          queue);
+    }
+
+    Deadlines deadlines(Node node, String path) {
+      Map<String, Node> f = fields(node, path, DEADLINE_KEYS, List.of());
+      if (f == null) {
+        return null;
+      }
+      long ready = Deadlines.DEFAULTS.readyMillis();
+      long capacity = Deadlines.DEFAULTS.capacityMillis();
+      if (f.containsKey("ready")) {
+        Long d = duration(f.get("ready"), path + ".ready");
+        ready = d == null ? ready : d;
+      }
+      if (f.containsKey("capacity")) {
+        Long d = duration(f.get("capacity"), path + ".capacity");
+        capacity = d == null ? capacity : d;
+      }
+      return new Deadlines(ready, capacity);
+    }
+
+    /** A duration such as {@code 90s}, {@code 15m}, {@code 2h} or {@code 1h30m}; 0 for none. */
+    Long duration(Node node, String path) {
+      String text = string(node, path);
+      if (text == null) {
+        return null;
+      }
+      Long millis = Deadlines.parse(text);
+      if (millis == null) {
+        problem(
+            node,
+            path,
+            "expected a duration such as 90s, 15m, 2h or 0 (no limit), got '" + text + "'");
+      }
+      return millis;
     }
 
     WorkloadResources resources(Node node, String path) {

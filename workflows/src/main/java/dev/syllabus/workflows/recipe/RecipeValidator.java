@@ -81,6 +81,9 @@ public final class RecipeValidator {
       if (lr != null && !(lr > 0 && Double.isFinite(lr))) {
         problems.add(at.problem(path + ".optimizer.lr", "must be a positive number, got " + lr));
       }
+      if (phase.queue() != null) {
+        checkName(phase.queue(), path + ".queue", 63, at, problems);
+      }
       checkCarry(recipe, i, at, catalog, problems);
     }
     checkSchedule(recipe, at, problems);

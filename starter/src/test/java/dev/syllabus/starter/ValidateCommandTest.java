@@ -92,7 +92,8 @@ class ValidateCommandTest {
     rejected(
         validate(good("optimizer: {state: carry}", "optimzer: {state: carry}")),
         "r.yaml:13: phases[1].optimzer: unknown key; did you mean 'optimizer'? (known keys: config,"
-            + " data, framework, image, name, optimizer, pull_latest, resources, retries, steps,"
+            + " data, deadlines, framework, image, name, optimizer, pull_latest, queue, resources,"
+            + " retries, steps,"
             + " until, workload)");
   }
 

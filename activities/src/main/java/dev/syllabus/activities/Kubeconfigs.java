@@ -85,22 +85,40 @@ public final class Kubeconfigs {
     try {
       JsonNode node = YAML.readTree(file.toFile());
       JsonNode config = node.path("config");
-      Map<String, String> keys = new LinkedHashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> fields = node.path("keys").fields();
-      while (fields.hasNext()) {
-        Map.Entry<String, JsonNode> e = fields.next();
-        keys.put(e.getKey(), e.getValue().asText());
-      }
       List<String> trainable = new ArrayList<>();
       node.path("trainable").forEach(n -> trainable.add(n.asText()));
       return new FrameworkSettings(
           config.path("file").asText(FrameworkSettings.DEFAULTS.configFile()),
           config.path("format").asText(FrameworkSettings.DEFAULTS.configFormat()),
-          keys,
-          trainable);
+          textMap(node.path("keys")),
+          trainable,
+          textMap(node.path("service_keys")));
     } catch (IOException e) {
       throw new Broken(shown(file), "cannot read framework.yaml: " + firstLine(e));
     }
+  }
+
+  private static Map<String, String> textMap(JsonNode node) {
+    Map<String, String> out = new LinkedHashMap<>();
+    Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> e = fields.next();
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  /**
+   * A file of the repository holding {@code kubeconfigs/}, for ConfigMaps that ship files ({@value
+   * Renderer#FILES_ANNOTATION}).
+   */
+  public Path repoFile(String relative) {
+    Path base = root.toAbsolutePath().normalize().getParent();
+    Path file = base.resolve(relative).normalize();
+    if (!file.startsWith(base)) {
+      throw new IllegalArgumentException(relative + " is outside the repository");
+    }
+    return file;
   }
 
   /** The workload's manifests as typed objects, in file-name order. */

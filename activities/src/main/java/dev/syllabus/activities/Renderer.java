@@ -19,19 +19,28 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LabelSelector;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Renders a phase from its framework's own manifests by injection on typed objects: names derived
@@ -45,6 +54,21 @@ public final class Renderer {
 
   /** The volume a manifest mounts the phase's config file through. */
   public static final String CONFIG_VOLUME = "syllabus-config";
+
+  /** A ConfigMap annotation listing repository files to ship as its data: {@code key=path,…}. */
+  public static final String FILES_ANNOTATION = "syllabus.dev/files";
+
+  public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+  public static final String RUN_LABEL = "syllabus.dev/run";
+  public static final String PHASE_LABEL = "syllabus.dev/phase";
+  public static final String PHASE_INDEX_LABEL = "syllabus.dev/phase-index";
+  public static final String ATTEMPT_LABEL = "syllabus.dev/attempt";
+  public static final String KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name";
+
+  /** How long a finished Job is kept, so that its logs can be read: a day. */
+  public static final int FINISHED_JOB_TTL_SECONDS = 86_400;
+
+  private static final long MAX_CONFIG_MAP_BYTES = 1 << 20;
 
   public static final String TRAIN_ROLE = "train";
   public static final String GPU = "nvidia.com/gpu";
@@ -70,28 +94,48 @@ public final class Renderer {
           "no manifests under "
               + kubeconfigs.root().resolve(phase.framework()).resolve(phase.workload()));
     }
-    String prefix = task.runId() + "-" + task.index() + "-" + phase.name();
-    String configMapName = Names.dnsLabel(job.name() + "-config");
+    String configMapName = Names.dnsLabel(job.name() + "-" + CONFIG_VOLUME);
 
     Map<String, String> renamed = new HashMap<>();
+    Map<String, String> services = new LinkedHashMap<>();
     for (HasMetadata object : objects) {
       String original = object.getMetadata().getName();
-      String name = object instanceof Job ? job.name() : Names.dnsLabel(prefix + "-" + original);
-      renamed.put(object.getKind() + "/" + original, name);
+      String name =
+          object instanceof Job ? job.name() : Names.dnsLabel(job.name() + "-" + original);
+      if (renamed.put(object.getKind() + "/" + original, name) != null) {
+        throw new IllegalArgumentException(
+            phase.frameworkWorkload()
+                + " has two objects named "
+                + object.getKind()
+                + "/"
+                + original);
+      }
+      if (object instanceof Service) {
+        services.put(original, name);
+      }
     }
     Map<String, String> labels = labels(task, attempt);
+    Map<String, String> selected = selectorLabels(labels);
+    Map<String, String> serviceEnv = new LinkedHashMap<>();
+    services.forEach((original, name) -> serviceEnv.put(serviceEnvName(original), name));
 
     List<Manifest> jobs = new ArrayList<>();
     List<Manifest> others = new ArrayList<>();
     for (HasMetadata object : objects) {
       String role = Kubeconfigs.roleOf(object);
-      object
-          .getMetadata()
-          .setName(renamed.get(object.getKind() + "/" + object.getMetadata().getName()));
+      String original = object.getMetadata().getName();
+      object.getMetadata().setName(renamed.get(object.getKind() + "/" + original));
       object.getMetadata().setLabels(merged(object.getMetadata().getLabels(), labels));
       PodTemplateSpec pod = podTemplate(object);
       if (pod != null) {
-        injectPod(pod, task, role, settings, configMapName, labels, renamed);
+        injectPod(pod, task, role, settings, configMapName, labels, renamed, serviceEnv);
+      }
+      addSelectors(object, selected);
+      if (object instanceof Job j) {
+        injectJob(j, phase);
+      }
+      if (object instanceof ConfigMap cm) {
+        shipFiles(cm, original, phase);
       }
       Manifest manifest =
           new Manifest(
@@ -105,7 +149,9 @@ public final class Renderer {
             .withName(configMapName)
             .withLabels(labels)
             .endMetadata()
-            .addToData(settings.configFile(), frameworkConfig(task, settings))
+            .addToData(
+                settings.configFile(),
+                frameworkConfig(task, settings, trainContainer(objects), services))
             .build();
     List<Manifest> manifests = new ArrayList<>();
     manifests.add(new Manifest("ConfigMap", configMapName, null, Kubeconfigs.toYaml(config)));
@@ -117,12 +163,114 @@ public final class Renderer {
   /** The labels every object of the phase carries, so it can be found and cleaned up. */
   static Map<String, String> labels(PhaseTask task, int attempt) {
     Map<String, String> labels = new LinkedHashMap<>();
-    labels.put("app.kubernetes.io/managed-by", "syllabus");
-    labels.put("syllabus.dev/run", task.runId());
-    labels.put("syllabus.dev/phase", task.phase().name());
-    labels.put("syllabus.dev/phase-index", Integer.toString(task.index()));
-    labels.put("syllabus.dev/attempt", Integer.toString(attempt));
+    labels.put(MANAGED_BY, "syllabus");
+    labels.put(RUN_LABEL, task.runId());
+    labels.put(PHASE_LABEL, task.phase().name());
+    labels.put(PHASE_INDEX_LABEL, Integer.toString(task.index()));
+    labels.put(ATTEMPT_LABEL, Integer.toString(attempt));
     return labels;
+  }
+
+  /** The labels that single out one attempt of one phase: added to the manifests' selectors. */
+  private static Map<String, String> selectorLabels(Map<String, String> labels) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String key : List.of(RUN_LABEL, PHASE_INDEX_LABEL, ATTEMPT_LABEL)) {
+      out.put(key, labels.get(key));
+    }
+    return out;
+  }
+
+  /** {@code SYLLABUS_SERVICE_VLLM} for a Service named {@code vllm} in the manifests. */
+  public static String serviceEnvName(String originalServiceName) {
+    return "SYLLABUS_SERVICE_" + originalServiceName.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  /** Deployments, StatefulSets and Services select only this attempt's pods. */
+  private static void addSelectors(HasMetadata object, Map<String, String> selected) {
+    if (object instanceof Deployment d
+        && d.getSpec() != null
+        && d.getSpec().getSelector() != null) {
+      LabelSelector selector = d.getSpec().getSelector();
+      selector.setMatchLabels(merged(selector.getMatchLabels(), selected));
+    } else if (object instanceof StatefulSet set
+        && set.getSpec() != null
+        && set.getSpec().getSelector() != null) {
+      LabelSelector selector = set.getSpec().getSelector();
+      selector.setMatchLabels(merged(selector.getMatchLabels(), selected));
+    } else if (object instanceof Service service
+        && service.getSpec() != null
+        && service.getSpec().getSelector() != null
+        && !service.getSpec().getSelector().isEmpty()) {
+      service.getSpec().setSelector(merged(service.getSpec().getSelector(), selected));
+    }
+  }
+
+  /**
+   * A Job in a Kueue queue is created suspended (Kueue starts it once admitted); every Job is kept
+   * for a day after it finished, so its logs can be read.
+   */
+  private static void injectJob(Job job, Phase phase) {
+    if (job.getSpec() == null) {
+      return;
+    }
+    if (phase.queue() != null) {
+      job.getMetadata().getLabels().put(KUEUE_QUEUE_LABEL, phase.queue());
+      job.getSpec().setSuspend(true);
+    }
+    if (job.getSpec().getTtlSecondsAfterFinished() == null) {
+      job.getSpec().setTtlSecondsAfterFinished(FINISHED_JOB_TTL_SECONDS);
+    }
+  }
+
+  /** Fills a ConfigMap that ships repository files ({@value #FILES_ANNOTATION}). */
+  private void shipFiles(ConfigMap configMap, String original, Phase phase) {
+    Map<String, String> annotations = configMap.getMetadata().getAnnotations();
+    String files = annotations == null ? null : annotations.get(FILES_ANNOTATION);
+    if (files == null || files.isBlank()) {
+      return;
+    }
+    Map<String, String> data =
+        configMap.getData() == null
+            ? new LinkedHashMap<>()
+            : new LinkedHashMap<>(configMap.getData());
+    long size = 0;
+    for (String entry : files.split(",")) {
+      String spec = entry.strip();
+      if (spec.isEmpty()) {
+        continue;
+      }
+      int eq = spec.indexOf('=');
+      String path = eq < 0 ? spec : spec.substring(eq + 1).strip();
+      Path file = kubeconfigs.repoFile(path);
+      String key = eq < 0 ? file.getFileName().toString() : spec.substring(0, eq).strip();
+      try {
+        String text = Files.readString(file);
+        size += text.length();
+        data.put(key, text);
+      } catch (IOException e) {
+        throw new IllegalArgumentException(
+            phase.frameworkWorkload()
+                + ": ConfigMap "
+                + original
+                + ": "
+                + FILES_ANNOTATION
+                + ": cannot read "
+                + path
+                + " ("
+                + e.getClass().getSimpleName()
+                + ")");
+      }
+    }
+    if (size > MAX_CONFIG_MAP_BYTES) {
+      throw new IllegalArgumentException(
+          phase.frameworkWorkload()
+              + ": ConfigMap "
+              + original
+              + " would hold "
+              + size
+              + " bytes; a ConfigMap holds at most 1 MiB");
+    }
+    configMap.setData(data);
   }
 
   private void injectPod(
@@ -132,10 +280,12 @@ public final class Renderer {
       FrameworkSettings settings,
       String configMapName,
       Map<String, String> labels,
-      Map<String, String> renamed) {
-    if (pod.getMetadata() != null) {
-      pod.getMetadata().setLabels(merged(pod.getMetadata().getLabels(), labels));
+      Map<String, String> renamed,
+      Map<String, String> serviceEnv) {
+    if (pod.getMetadata() == null) {
+      pod.setMetadata(new ObjectMeta());
     }
+    pod.getMetadata().setLabels(merged(pod.getMetadata().getLabels(), labels));
     List<Volume> volumes =
         pod.getSpec().getVolumes() == null ? List.of() : pod.getSpec().getVolumes();
     for (Volume volume : volumes) {
@@ -164,7 +314,8 @@ public final class Renderer {
     if (TRAIN_ROLE.equals(role) && phase.image() != null) {
       main.setImage(phase.image());
     }
-    Map<String, String> env = contractEnv(task, main, settings);
+    Map<String, String> env = new LinkedHashMap<>(contractEnv(task, main, settings));
+    env.putAll(serviceEnv);
     for (Container container : containers) {
       container.setEnv(withEnv(container.getEnv(), env));
     }
@@ -214,7 +365,7 @@ public final class Renderer {
   }
 
   private static String mountPath(Container container, String volume) {
-    if (container.getVolumeMounts() == null) {
+    if (container == null || container.getVolumeMounts() == null) {
       return null;
     }
     for (VolumeMount mount : container.getVolumeMounts()) {
@@ -226,22 +377,38 @@ public final class Renderer {
   }
 
   /**
-   * The phase's {@code config}, with the recipe's optimizer and data under the framework's keys.
+   * The phase's {@code config}, with what Syllabus knows (optimizer, data, input model and
+   * optimizer state, output folder, step count, Service names) under the framework's own keys.
    */
-  static String frameworkConfig(PhaseTask task, FrameworkSettings settings) {
+  static String frameworkConfig(
+      PhaseTask task, FrameworkSettings settings, Container trainer, Map<String, String> services) {
     Phase phase = task.phase();
-    Map<String, Object> config = new LinkedHashMap<>(phase.config());
+    Map<String, Object> config = deepCopy(phase.config());
+    Map<String, String> env = contractEnv(task, trainer, settings);
     for (Map.Entry<String, String> key : settings.keys().entrySet()) {
       Object value =
           switch (key.getKey()) {
             case "optimizer.name" -> phase.optimizer().name();
             case "optimizer.lr" -> phase.optimizer().lr();
             case "data.datasets" -> task.data() == null ? null : task.data().datasets();
-            default -> null;
+            case "model.input" -> emptyToNull(env.get("SYLLABUS_INPUT_MODEL"));
+            case "optimizer.input" -> emptyToNull(env.get("SYLLABUS_INPUT_OPTIMIZER"));
+            case "output.dir" -> env.get("SYLLABUS_OUTPUT_DIR");
+            case "steps.count" -> task.steps().length();
+            default ->
+                throw new IllegalArgumentException(
+                    phase.framework()
+                        + "/framework.yaml: keys: unknown key '"
+                        + key.getKey()
+                        + "' (known: optimizer.name, optimizer.lr, data.datasets, model.input,"
+                        + " optimizer.input, output.dir, steps.count)");
           };
       if (value != null) {
-        config.put(key.getValue(), value);
+        put(config, key.getValue(), value);
       }
+    }
+    for (Map.Entry<String, String> key : settings.serviceKeys().entrySet()) {
+      put(config, key.getKey(), serviceValue(phase, key.getValue(), services));
     }
     try {
       return "json".equals(settings.configFormat())
@@ -251,6 +418,88 @@ public final class Renderer {
       throw new IllegalArgumentException(
           "cannot write the config of phase " + phase.name() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The first container of the {@code train} role (or of the first Job): where paths are seen. */
+  private static Container trainContainer(List<HasMetadata> objects) {
+    Container first = null;
+    for (HasMetadata object : objects) {
+      PodTemplateSpec pod = podTemplate(object);
+      if (pod == null || pod.getSpec() == null || pod.getSpec().getContainers() == null) {
+        continue;
+      }
+      List<Container> containers = pod.getSpec().getContainers();
+      if (containers.isEmpty()) {
+        continue;
+      }
+      if (TRAIN_ROLE.equals(Kubeconfigs.roleOf(object))) {
+        return containers.get(0);
+      }
+      if (first == null && object instanceof Job) {
+        first = containers.get(0);
+      }
+    }
+    return first;
+  }
+
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z0-9]([-a-z0-9]*[a-z0-9])?)}");
+
+  /** A {@code service_keys} value: a Service's name, or a text with {@code {service}} in it. */
+  private static String serviceValue(Phase phase, String value, Map<String, String> services) {
+    if (!value.contains("{")) {
+      return service(phase, value, services);
+    }
+    Matcher m = PLACEHOLDER.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      m.appendReplacement(out, Matcher.quoteReplacement(service(phase, m.group(1), services)));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  private static String service(Phase phase, String original, Map<String, String> services) {
+    String name = services.get(original);
+    if (name == null) {
+      throw new IllegalArgumentException(
+          phase.framework()
+              + "/framework.yaml: service_keys: no Service named '"
+              + original
+              + "' in "
+              + phase.frameworkWorkload()
+              + (services.isEmpty()
+                  ? ""
+                  : " (Services: " + String.join(", ", services.keySet()) + ")"));
+    }
+    return name;
+  }
+
+  /** Sets a dotted key ({@code trl.vllm_server_host}) in nested maps, creating them as needed. */
+  @SuppressWarnings("unchecked")
+  private static void put(Map<String, Object> config, String dotted, Object value) {
+    String[] parts = dotted.split("\\.");
+    Map<String, Object> at = config;
+    for (int i = 0; i < parts.length - 1; i++) {
+      Object next = at.get(parts[i]);
+      if (!(next instanceof Map)) {
+        next = new LinkedHashMap<String, Object>();
+        at.put(parts[i], next);
+      }
+      at = (Map<String, Object>) next;
+    }
+    at.put(parts[parts.length - 1], value);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> deepCopy(Map<String, Object> map) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    map.forEach(
+        (k, v) -> out.put(k, v instanceof Map<?, ?> m ? deepCopy((Map<String, Object>) m) : v));
+    return out;
+  }
+
+  private static String emptyToNull(String text) {
+    return text == null || text.isEmpty() ? null : text;
   }
 
   private static ResourceRequirements resources(
@@ -276,8 +525,13 @@ public final class Renderer {
     return r;
   }
 
+  /**
+   * The injected variables first, so that the manifest's own can use them as {@code $(NAME)}; a
+   * manifest's variable of the same name gives way.
+   */
   private static List<EnvVar> withEnv(List<EnvVar> current, Map<String, String> injected) {
     List<EnvVar> out = new ArrayList<>();
+    injected.forEach((k, v) -> out.add(new EnvVar(k, v, null)));
     if (current != null) {
       for (EnvVar var : current) {
         if (!injected.containsKey(var.getName())) {
@@ -285,7 +539,6 @@ public final class Renderer {
         }
       }
     }
-    injected.forEach((k, v) -> out.add(new EnvVar(k, v, null)));
     return out;
   }
 

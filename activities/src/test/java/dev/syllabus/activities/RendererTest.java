@@ -96,6 +96,7 @@ class RendererTest {
     ObjectNode metadata = (ObjectNode) expected.get("metadata");
     metadata.put("name", "run-7-1-medium-2");
     labels.forEach(((ObjectNode) metadata.get("labels"))::put);
+    ((ObjectNode) expected.get("spec")).put("ttlSecondsAfterFinished", 86400);
     ObjectNode template = (ObjectNode) expected.at("/spec/template");
     labels.forEach(((ObjectNode) template.at("/metadata/labels"))::put);
     ObjectNode trainer = (ObjectNode) template.at("/spec/containers/0");
@@ -106,7 +107,8 @@ class RendererTest {
         .put("memory", "16Gi")
         .put("nvidia.com/gpu", "2");
     resources.putObject("limits").put("nvidia.com/gpu", "2").put("memory", "16Gi");
-    ArrayNode env = (ArrayNode) trainer.get("env");
+    ArrayNode manifestEnv = (ArrayNode) trainer.get("env");
+    ArrayNode env = trainer.putArray("env");
     Map<String, String> contract = new LinkedHashMap<>();
     contract.put("SYLLABUS_RUN_ID", "run-7");
     contract.put("SYLLABUS_PHASE", "medium");
@@ -119,9 +121,10 @@ class RendererTest {
     contract.put("SYLLABUS_OUTPUT_DIR", "/mnt/syllabus/run-7/1-medium");
     contract.put("SYLLABUS_CONFIG", "/etc/syllabus/config.json");
     contract.forEach((k, v) -> env.addObject().put("name", k).put("value", v));
+    env.addAll(manifestEnv); // after the injected ones, so that it can refer to them
     for (JsonNode volume : template.at("/spec/volumes")) {
       if (volume.get("name").asText().equals("syllabus-config")) {
-        ((ObjectNode) volume.get("configMap")).put("name", "run-7-1-medium-2-config");
+        ((ObjectNode) volume.get("configMap")).put("name", "run-7-1-medium-2-syllabus-config");
       }
     }
 
@@ -131,7 +134,7 @@ class RendererTest {
   @Test
   void theConfigMapHoldsThePhaseConfigWithTheRecipesOptimizerAndData() throws Exception {
     JsonNode configMap = rendered(renderer.render(task(medium(), fromEasy()), 1), "ConfigMap");
-    assertEquals("run-7-1-medium-1-config", configMap.at("/metadata/name").asText());
+    assertEquals("run-7-1-medium-1-syllabus-config", configMap.at("/metadata/name").asText());
     JsonNode config = new ObjectMapper().readTree(configMap.at("/data/config.json").asText());
     assertEquals(32, config.get("hidden").asInt());
     assertEquals(2, config.at("/nested/a/1").asInt());

@@ -32,16 +32,20 @@ final class ClusterChecks {
   private static final int TIMEOUT_MS = 5_000;
 
   private final Path kubeconfig;
+  private final String as;
   private final String namespaceOption;
   private final String claim;
 
   /**
    * @param kubeconfig the file to read, or null for the usual places
+   * @param as the user to impersonate, e.g. the worker's service account; null for the kubeconfig's
+   *     own
    * @param namespace from {@code --k8s-namespace} or its environment variable, or null
    * @param claim the PersistentVolumeClaim of the artifact store
    */
-  ClusterChecks(Path kubeconfig, String namespace, String claim) {
+  ClusterChecks(Path kubeconfig, String as, String namespace, String claim) {
     this.kubeconfig = kubeconfig;
+    this.as = as;
     this.namespaceOption = namespace;
     this.claim = claim;
   }
@@ -82,7 +86,10 @@ final class ClusterChecks {
     }
   }
 
-  /** From {@code --kubeconfig}, or found as kubectl finds it; short timeouts and no retries. */
+  /**
+   * From {@code --kubeconfig}, or found as kubectl finds it; short timeouts and no retries; every
+   * request impersonating {@code --as} when it is given.
+   */
   private Config config() {
     Config config =
         kubeconfig != null
@@ -91,6 +98,9 @@ final class ClusterChecks {
     config.setConnectionTimeout(TIMEOUT_MS);
     config.setRequestTimeout(TIMEOUT_MS);
     config.setRequestRetryBackoffLimit(0);
+    if (as != null) {
+      config.setImpersonateUsername(as);
+    }
     return config;
   }
 
@@ -100,7 +110,7 @@ final class ClusterChecks {
     }
   }
 
-  private static Check cluster(KubernetesClient client, Config config) {
+  private Check cluster(KubernetesClient client, Config config) {
     NamedContext context = config.getCurrentContext();
     String where =
         config.getMasterUrl()
@@ -110,6 +120,7 @@ final class ClusterChecks {
                 : System.getenv("KUBERNETES_SERVICE_HOST") != null
                     ? "this pod's service account"
                     : "no kubeconfig found")
+            + (as != null ? ", as " + as : "")
             + ")";
     try {
       VersionInfo version = client.getKubernetesVersion();

@@ -85,6 +85,15 @@ final class DoctorCommand implements Callable<Integer> {
               + " ~/.kube/config; in a pod, its service account)")
   Path kubeconfig;
 
+  @Option(
+      names = "--as",
+      paramLabel = "USER",
+      description =
+          "kubernetes: check what this user may do, impersonated as by `kubectl --as`, e.g."
+              + " system:serviceaccount:NS:NAME for the worker's service account (default: the"
+              + " kubeconfig's own user)")
+  String as;
+
   @Option(names = "--json", description = "print one JSON object instead of lines")
   boolean json;
 
@@ -93,7 +102,7 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws JsonProcessingException {
-    for (String option : List.of("--kubeconfig", "--k8s-namespace", "--artifacts-claim")) {
+    for (String option : List.of("--kubeconfig", "--k8s-namespace", "--artifacts-claim", "--as")) {
       if (backend == Backend.local
           && spec.commandLine().getParseResult().hasMatchedOption(option)) {
         throw new Exit.BadInput(option + " applies to --backend kubernetes only");
@@ -120,7 +129,8 @@ final class DoctorCommand implements Callable<Integer> {
         report.accept(python());
         report.accept(artifactFolder());
       }
-      case kubernetes -> new ClusterChecks(kubeconfig, k8sNamespace, artifactsClaim).run(report);
+      case kubernetes ->
+          new ClusterChecks(kubeconfig, as, k8sNamespace, artifactsClaim).run(report);
     }
 
     boolean ok = checks.stream().noneMatch(c -> c.status() == Check.Status.fail);
@@ -151,47 +161,60 @@ final class DoctorCommand implements Callable<Integer> {
         stub.describeNamespace(
             DescribeNamespaceRequest.newBuilder().setNamespace(temporal.namespace()).build());
       } catch (StatusRuntimeException e) {
-        report.accept(Check.fail("temporal", namespaceProblem(temporal, e)));
+        boolean missing = e.getStatus().getCode() == Status.Code.NOT_FOUND;
         report.accept(
-            Check.skip(SEARCH_ATTRIBUTES, "no namespace " + temporal.namespace() + " to look in"));
+            Check.fail(
+                "temporal",
+                missing
+                    ? noNamespace(temporal)
+                    : "cannot read namespace "
+                        + temporal.namespace()
+                        + " at "
+                        + temporal.address()
+                        + " ("
+                        + e.getStatus()
+                        + ")"));
+        report.accept(
+            Check.skip(
+                SEARCH_ATTRIBUTES,
+                (missing ? "no namespace " : "cannot read namespace ")
+                    + temporal.namespace()
+                    + " to look in"));
         return;
       }
-      String version =
-          stub.getSystemInfo(GetSystemInfoRequest.getDefaultInstance()).getServerVersion();
       report.accept(
           Check.ok(
               "temporal",
-              temporal.address()
-                  + ", namespace "
-                  + temporal.namespace()
-                  + (version.isEmpty() ? "" : ", server " + version)));
+              temporal.address() + ", namespace " + temporal.namespace() + serverVersion(stub)));
       report.accept(searchAttributes(temporal));
     }
   }
 
-  private static String namespaceProblem(Temporal temporal, StatusRuntimeException e) {
-    if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-      return "no namespace "
-          + temporal.namespace()
-          + " at "
-          + temporal.address()
-          + "; create it with `temporal operator namespace create --address "
-          + temporal.address()
-          + " --namespace "
-          + temporal.namespace()
-          + "`, or pass --namespace / set TEMPORAL_NAMESPACE";
-    }
-    return "cannot read namespace "
+  private static String noNamespace(Temporal temporal) {
+    return "no namespace "
         + temporal.namespace()
         + " at "
         + temporal.address()
-        + " ("
-        + e.getStatus()
-        + ")";
+        + "; create it with `temporal operator namespace create --address "
+        + temporal.address()
+        + " --namespace "
+        + temporal.namespace()
+        + "`, or pass --namespace / set TEMPORAL_NAMESPACE";
+  }
+
+  /** {@code ", server 1.29.1"}; empty when the server does not say (the SDK's test server). */
+  private static String serverVersion(WorkflowServiceGrpc.WorkflowServiceBlockingStub stub) {
+    try {
+      String version =
+          stub.getSystemInfo(GetSystemInfoRequest.getDefaultInstance()).getServerVersion();
+      return version.isEmpty() ? "" : ", server " + version;
+    } catch (RuntimeException e) {
+      return "";
+    }
   }
 
   /** The attributes runs set, each registered with its type. */
-  static Check searchAttributes(Temporal temporal) {
+  private static Check searchAttributes(Temporal temporal) {
     Optional<Map<String, IndexedValueType>> listed;
     try {
       listed = temporal.searchAttributes();
@@ -253,7 +276,7 @@ final class DoctorCommand implements Callable<Integer> {
   }
 
   /** The type as the {@code temporal} CLI names it: {@code Keyword}, {@code KeywordList}. */
-  static String typeName(IndexedValueType type) {
+  private static String typeName(IndexedValueType type) {
     return Arrays.stream(type.name().replace("INDEXED_VALUE_TYPE_", "").split("_"))
         .map(w -> w.charAt(0) + w.substring(1).toLowerCase(Locale.ROOT))
         .collect(Collectors.joining());

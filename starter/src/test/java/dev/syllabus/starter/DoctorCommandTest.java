@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.VersionInfo;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.temporal.api.enums.v1.IndexedValueType;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -58,6 +59,9 @@ class DoctorCommandTest {
   /** Access reviews for these ("patch jobs.batch", "get pods/log") are denied. */
   private final Set<String> denied = new HashSet<>();
 
+  /** Who each access review asked for: the {@code Impersonate-User} header, or "null". */
+  private final Set<String> askedAs = new HashSet<>();
+
   @BeforeAll
   static void startTemporal() {
     temporal = EmbeddedTemporal.start(0);
@@ -76,7 +80,7 @@ class DoctorCommandTest {
         .expect()
         .post()
         .withPath("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
-        .andReply(201, request -> answer(request.getUtf8Body()))
+        .andReply(201, this::answer)
         .always();
     client
         .namespaces()
@@ -347,6 +351,22 @@ class DoctorCommandTest {
   }
 
   @Test
+  void asChecksWhatTheWorkersServiceAccountMayDo() throws Exception {
+    String worker = "system:serviceaccount:ml:syllabus-worker";
+    Cli.Result result = doctorOnTheCluster("--as", worker);
+
+    assertEquals(0, result.exitCode(), result.out());
+    assertEquals(
+        "ok   cluster: "
+            + server.url("/")
+            + " (context mock, as "
+            + worker
+            + "), Kubernetes v1.31.2",
+        clusterLines(result).get(0));
+    assertEquals(Set.of(worker), askedAs);
+  }
+
+  @Test
   void aMissingClaimFails() throws Exception {
     Cli.Result result = doctorOnTheCluster("--artifacts-claim", "checkpoints");
 
@@ -508,9 +528,12 @@ class DoctorCommandTest {
             .formatted(server.replaceAll("/$", "")));
   }
 
-  private SelfSubjectAccessReview answer(String body) {
+  private SelfSubjectAccessReview answer(RecordedRequest request) {
+    askedAs.add(String.valueOf(request.getHeader("Impersonate-User")));
     SelfSubjectAccessReview review =
-        client.getKubernetesSerialization().unmarshal(body, SelfSubjectAccessReview.class);
+        client
+            .getKubernetesSerialization()
+            .unmarshal(request.getUtf8Body(), SelfSubjectAccessReview.class);
     ResourceAttributes asked = review.getSpec().getResourceAttributes();
     String name =
         asked.getResource()

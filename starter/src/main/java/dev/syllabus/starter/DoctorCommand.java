@@ -32,6 +32,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+/**
+ * {@code syllabus doctor}: the Temporal and local checks live here, the cluster's in {@link
+ * ClusterChecks}. Each check reports as soon as it is done, so a slow one shows where it waits.
+ */
 @Command(
     name = "doctor",
     description = {
@@ -44,9 +48,9 @@ final class DoctorCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   /** How long Temporal may take to answer. */
-  static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
-  static final String SEARCH_ATTRIBUTES = "search attributes";
+  private static final String SEARCH_ATTRIBUTES = "search attributes";
 
   /** The backends whose needs can be checked. */
   enum Backend {

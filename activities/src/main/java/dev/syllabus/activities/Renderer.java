@@ -58,6 +58,12 @@ public final class Renderer {
   /** A ConfigMap annotation listing repository files to ship as its data: {@code key=path,…}. */
   public static final String FILES_ANNOTATION = "syllabus.dev/files";
 
+  /**
+   * On the phase's config ConfigMap (created first, deleted last): every other object of the phase
+   * as {@code Kind/name,…}, so that teardown finds them all without listing the cluster.
+   */
+  public static final String OBJECTS_ANNOTATION = "syllabus.dev/objects";
+
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String RUN_LABEL = "syllabus.dev/run";
   public static final String PHASE_LABEL = "syllabus.dev/phase";
@@ -94,7 +100,7 @@ public final class Renderer {
           "no manifests under "
               + kubeconfigs.root().resolve(phase.framework()).resolve(phase.workload()));
     }
-    String configMapName = Names.dnsLabel(job.name() + "-" + CONFIG_VOLUME);
+    String configMapName = configMapName(job);
 
     Map<String, String> renamed = new HashMap<>();
     Map<String, String> services = new LinkedHashMap<>();
@@ -143,11 +149,16 @@ public final class Renderer {
       (object instanceof Job ? jobs : others).add(manifest);
     }
 
+    List<String> made = new ArrayList<>();
+    for (HasMetadata object : objects) {
+      made.add(object.getKind() + "/" + object.getMetadata().getName());
+    }
     ConfigMap config =
         new ConfigMapBuilder()
             .withNewMetadata()
             .withName(configMapName)
             .withLabels(labels)
+            .addToAnnotations(OBJECTS_ANNOTATION, String.join(",", made))
             .endMetadata()
             .addToData(
                 settings.configFile(),
@@ -158,6 +169,11 @@ public final class Renderer {
     manifests.addAll(others);
     manifests.addAll(jobs);
     return new RenderedPhase(job, manifests);
+  }
+
+  /** The ConfigMap holding a job's config file: {@code <job>-syllabus-config}. */
+  public static String configMapName(JobRef job) {
+    return Names.dnsLabel(job.name() + "-" + CONFIG_VOLUME);
   }
 
   /** The labels every object of the phase carries, so it can be found and cleaned up. */

@@ -1,8 +1,12 @@
 package dev.syllabus.starter;
 
+import dev.syllabus.activities.kubernetes.KubernetesConnection;
 import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
+import dev.syllabus.workflows.PhaseActivities;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,7 +17,9 @@ import picocli.CommandLine.Spec;
     name = "worker",
     description = {
       "Run a worker against --address until Ctrl-C: it runs the workflows and the phases' jobs.",
-      "Backends: local (jobs as processes on this machine). The kubernetes backend is not built yet."
+      "Backends: local (jobs as processes on this machine) and kubernetes (jobs as Kubernetes",
+      "objects in --k8s-namespace, from the kubeconfig or, in a pod, its service account; the",
+      "artifact PVC mounted at --artifacts). --namespace is the Temporal namespace."
     })
 final class WorkerCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;
@@ -21,7 +27,8 @@ final class WorkerCommand implements Callable<Integer> {
 
   /** The backends a worker can run phases with. */
   enum Backend {
-    local
+    local,
+    kubernetes
   }
 
   @Option(
@@ -36,17 +43,81 @@ final class WorkerCommand implements Callable<Integer> {
       description = "the task queue to poll (default ${DEFAULT-VALUE})")
   String taskQueue;
 
+  @Option(
+      names = "--k8s-namespace",
+      paramLabel = "NS",
+      description =
+          "kubernetes: the namespace phases run in (env "
+              + KubernetesConnection.NAMESPACE_ENV
+              + "; default: the kubeconfig context's, in a pod its own, else default)")
+  String k8sNamespace;
+
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "FILE",
+      description =
+          "kubernetes: the kubeconfig file (default: KUBECONFIG, ~/.kube/config, or"
+              + " in-cluster)")
+  Path kubeconfig;
+
+  @Option(
+      names = "--artifacts",
+      paramLabel = "DIR",
+      description =
+          "kubernetes: where this worker mounts the artifact PVC the phases mount as"
+              + " syllabus-artifacts (default ${DEFAULT-VALUE})",
+      defaultValue = "/mnt/syllabus")
+  Path artifacts;
+
   @Override
   public Integer call() throws InterruptedException {
     Logging.showWorkerActivity();
+    KubernetesConnection cluster = null;
+    PhaseActivities activities;
+    String where;
+    if (backend == Backend.kubernetes) {
+      if (!Files.isDirectory(artifacts)) {
+        throw new Exit.BadInput(
+            "--artifacts "
+                + artifacts
+                + ": no such folder; mount the artifact PVC there (see deploy/) or name where it"
+                + " is mounted");
+      }
+      try {
+        cluster = KubernetesConnection.open(kubeconfig, k8sNamespace);
+      } catch (IllegalArgumentException e) {
+        throw new Exit.BadInput(e.getMessage());
+      }
+      activities = SyllabusWorker.kubernetesBackend(parent.paths, cluster, artifacts);
+      where =
+          "namespace "
+              + cluster.namespace()
+              + " at "
+              + cluster.server()
+              + "; artifacts in "
+              + artifacts;
+    } else {
+      activities = SyllabusWorker.localBackend(parent.paths);
+      where = "artifacts in " + parent.paths.runs();
+    }
     Temporal temporal = parent.temporal.connect();
     RunCommand.ensureSearchAttributes(temporal);
-    SyllabusWorker worker =
-        SyllabusWorker.start(temporal, SyllabusWorker.localBackend(parent.paths), taskQueue);
+    SyllabusWorker worker = SyllabusWorker.start(temporal, activities, taskQueue);
+    KubernetesConnection connection = cluster;
     Runnable stop =
         Logging.once(
             () -> {
               worker.close();
+              if (activities instanceof AutoCloseable closeable) {
+                try {
+                  closeable.close();
+                } catch (Exception e) {
+                  // shutting down: nothing more to do
+                }
+              }
+              if (connection != null) {
+                connection.close();
+              }
               temporal.close();
             });
     Thread onCtrlC = new Thread(stop, "syllabus-worker-shutdown");
@@ -62,8 +133,8 @@ final class WorkerCommand implements Callable<Integer> {
                 + temporal.address()
                 + " (namespace "
                 + temporal.namespace()
-                + "); artifacts in "
-                + parent.paths.runs());
+                + "); "
+                + where);
     spec.commandLine().getOut().flush();
     Logging.serveUntilInterrupted(stop, onCtrlC);
     return Exit.OK;

@@ -3,6 +3,8 @@ package dev.syllabus.worker;
 import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
+import dev.syllabus.activities.kubernetes.KubernetesConnection;
+import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
 import dev.syllabus.activities.local.LocalPhaseActivities;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
@@ -10,6 +12,7 @@ import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import java.nio.file.Path;
 
 /**
  * The worker: polls the task queue and runs both workflows and the phase activities of one backend.
@@ -46,6 +49,19 @@ public final class SyllabusWorker implements AutoCloseable {
         new Renderer(new Kubeconfigs(paths.kubeconfigs())),
         new ArtifactStore(paths.runs()),
         paths.repo());
+  }
+
+  /**
+   * The {@code kubernetes} backend: phases as objects in {@code connection}'s namespace; the
+   * artifact store is the PVC the phases mount, as mounted on this worker at {@code artifacts}.
+   */
+  public static KubernetesPhaseActivities kubernetesBackend(
+      Paths paths, KubernetesConnection connection, Path artifacts) {
+    return new KubernetesPhaseActivities(
+        new Renderer(new Kubeconfigs(paths.kubeconfigs())),
+        new ArtifactStore(artifacts),
+        connection.client(),
+        connection.namespace());
   }
 
   @Override

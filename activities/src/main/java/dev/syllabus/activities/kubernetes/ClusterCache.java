@@ -1,0 +1,301 @@
+package dev.syllabus.activities.kubernetes;
+
+import dev.syllabus.activities.Renderer;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the worker knows of the cluster, kept up to date by informers: one list and one watch per
+ * kind for the whole worker, however many phases run and however long. Only Syllabus' own objects
+ * are watched (label {@code app.kubernetes.io/managed-by: syllabus}; EndpointSlices carry their
+ * Service's labels). Every change wakes those waiting in {@link #awaitChange}.
+ */
+final class ClusterCache implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterCache.class);
+
+  static final ResourceDefinitionContext KUEUE_WORKLOADS =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("kueue.x-k8s.io")
+          .withVersion("v1beta1")
+          .withPlural("workloads")
+          .withKind("Workload")
+          .withNamespaced(true)
+          .build();
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Object changed = new Object();
+  private long version;
+
+  private final SharedIndexInformer<Job> jobs;
+  private final SharedIndexInformer<Pod> pods;
+  private final SharedIndexInformer<Deployment> deployments;
+  private final SharedIndexInformer<StatefulSet> statefulSets;
+  private final SharedIndexInformer<EndpointSlice> endpointSlices;
+  private volatile SharedIndexInformer<GenericKubernetesResource> workloads;
+
+  ClusterCache(KubernetesClient client, String namespace, long syncTimeoutMillis) {
+    this.client = client;
+    this.namespace = namespace;
+    ResourceEventHandler<HasMetadata> wake = new Wake();
+    jobs =
+        client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(namespace)
+            .withLabel(Renderer.MANAGED_BY, "syllabus")
+            .inform(wake, 0);
+    pods =
+        client
+            .pods()
+            .inNamespace(namespace)
+            .withLabel(Renderer.MANAGED_BY, "syllabus")
+            .inform(wake, 0);
+    deployments =
+        client
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .withLabel(Renderer.MANAGED_BY, "syllabus")
+            .inform(wake, 0);
+    statefulSets =
+        client
+            .apps()
+            .statefulSets()
+            .inNamespace(namespace)
+            .withLabel(Renderer.MANAGED_BY, "syllabus")
+            .inform(wake, 0);
+    endpointSlices =
+        client
+            .discovery()
+            .v1()
+            .endpointSlices()
+            .inNamespace(namespace)
+            .withLabel(Renderer.MANAGED_BY, "syllabus")
+            .inform(wake, 0);
+    awaitSynced(List.of(jobs, pods, deployments, statefulSets, endpointSlices), syncTimeoutMillis);
+  }
+
+  private static void awaitSynced(List<SharedIndexInformer<?>> informers, long timeoutMillis) {
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    for (SharedIndexInformer<?> informer : informers) {
+      while (!informer.hasSynced()) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException(
+              "the cluster's "
+                  + informer.getApiTypeClass().getSimpleName()
+                  + "s could not be listed within "
+                  + timeoutMillis / 1000
+                  + " s");
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while listing the cluster", e);
+        }
+      }
+    }
+  }
+
+  /** Kueue Workloads, watched from the first phase that uses a queue (Kueue may not be there). */
+  private SharedIndexInformer<GenericKubernetesResource> workloads() {
+    SharedIndexInformer<GenericKubernetesResource> informer = workloads;
+    if (informer == null) {
+      synchronized (this) {
+        if (workloads == null) {
+          SharedIndexInformer<GenericKubernetesResource> started =
+              client
+                  .genericKubernetesResources(KUEUE_WORKLOADS)
+                  .inNamespace(namespace)
+                  .inform(new Wake(), 0);
+          awaitSynced(List.of(started), 30_000);
+          workloads = started;
+        }
+        informer = workloads;
+      }
+    }
+    return informer;
+  }
+
+  /** A version that changes whenever anything watched changes (or {@link #wake} is called). */
+  long version() {
+    synchronized (changed) {
+      return version;
+    }
+  }
+
+  /** Waits until the version is no longer {@code seen}, or {@code millis} passed. */
+  void awaitChange(long seen, long millis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + millis;
+    synchronized (changed) {
+      while (version == seen) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          return;
+        }
+        changed.wait(left);
+      }
+    }
+  }
+
+  /** Wakes those waiting for a change: a new log line counts too. */
+  void wake() {
+    synchronized (changed) {
+      version++;
+      changed.notifyAll();
+    }
+  }
+
+  Job job(String name) {
+    return jobs.getStore().getByKey(namespace + "/" + name);
+  }
+
+  Deployment deployment(String name) {
+    return deployments.getStore().getByKey(namespace + "/" + name);
+  }
+
+  StatefulSet statefulSet(String name) {
+    return statefulSets.getStore().getByKey(namespace + "/" + name);
+  }
+
+  /** The pods a Job created, oldest first. */
+  List<Pod> podsOf(Job job) {
+    String uid = job.getMetadata().getUid();
+    List<Pod> out = new ArrayList<>();
+    for (Pod pod : pods.getStore().list()) {
+      if (ownedBy(pod, uid)) {
+        out.add(pod);
+      }
+    }
+    out.sort(Comparator.comparing(p -> p.getMetadata().getCreationTimestamp()));
+    return out;
+  }
+
+  /** The pods carrying all of {@code labels}, oldest first. */
+  List<Pod> pods(Map<String, String> labels) {
+    List<Pod> out = new ArrayList<>();
+    for (Pod pod : pods.getStore().list()) {
+      Map<String, String> own = pod.getMetadata().getLabels();
+      if (own != null && own.entrySet().containsAll(labels.entrySet())) {
+        out.add(pod);
+      }
+    }
+    out.sort(Comparator.comparing(p -> p.getMetadata().getCreationTimestamp()));
+    return out;
+  }
+
+  Pod pod(String name) {
+    return pods.getStore().getByKey(namespace + "/" + name);
+  }
+
+  /** The EndpointSlices of a Service. */
+  List<EndpointSlice> endpointSlices(String service) {
+    List<EndpointSlice> out = new ArrayList<>();
+    for (EndpointSlice slice : endpointSlices.getStore().list()) {
+      Map<String, String> labels = slice.getMetadata().getLabels();
+      if (labels != null && service.equals(labels.get("kubernetes.io/service-name"))) {
+        out.add(slice);
+      }
+    }
+    return out;
+  }
+
+  /** The Kueue Workload that admits {@code job}, or null while Kueue has not made one. */
+  GenericKubernetesResource workloadOf(Job job) {
+    String uid = job.getMetadata().getUid();
+    for (GenericKubernetesResource workload : workloads().getStore().list()) {
+      if (ownedBy(workload, uid)) {
+        return workload;
+      }
+    }
+    return null;
+  }
+
+  private static boolean ownedBy(HasMetadata object, String uid) {
+    List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+    if (owners == null) {
+      return false;
+    }
+    for (OwnerReference owner : owners) {
+      if (Objects.equals(owner.getUid(), uid)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Waits until the Job of that name is gone from the cache (after a delete). */
+  boolean awaitJobGone(String name, long millis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + millis;
+    while (job(name) != null) {
+      long left = deadline - System.currentTimeMillis();
+      if (left <= 0) {
+        return false;
+      }
+      awaitChange(version(), Math.min(left, 500));
+    }
+    return true;
+  }
+
+  @Override
+  public void close() {
+    List<SharedIndexInformer<?>> all =
+        new ArrayList<>(List.of(jobs, pods, deployments, statefulSets, endpointSlices));
+    if (workloads != null) {
+      all.add(workloads);
+    }
+    List<CompletableFuture<Void>> stopped = new ArrayList<>();
+    for (SharedIndexInformer<?> informer : all) {
+      informer.stop();
+      stopped.add(informer.stopped().toCompletableFuture());
+    }
+    try {
+      CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.debug("informers did not stop cleanly: {}", e.toString());
+    }
+  }
+
+  /** Any add, update or delete wakes the waiters. */
+  private final class Wake implements ResourceEventHandler<HasMetadata> {
+    @Override
+    public void onAdd(HasMetadata obj) {
+      wake();
+    }
+
+    @Override
+    public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
+      wake();
+    }
+
+    @Override
+    public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
+      wake();
+    }
+  }
+}

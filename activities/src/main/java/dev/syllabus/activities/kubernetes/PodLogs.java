@@ -1,0 +1,276 @@
+package dev.syllabus.activities.kubernetes;
+
+import dev.syllabus.activities.Progress;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the trainers' pod logs for progress: one streaming request per pod ({@code follow=true},
+ * {@code timestamps=true}) for as long as the pod runs, however many times the workflow asks. A
+ * stream that breaks is opened again with {@code sinceTime} at the last line's second, and the
+ * lines already read are skipped by their timestamps, so that a reconnect neither loses nor repeats
+ * one.
+ */
+final class PodLogs implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PodLogs.class);
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Runnable onLine;
+  private final Map<String, JobLog> jobs = new ConcurrentHashMap<>();
+
+  PodLogs(KubernetesClient client, String namespace, Runnable onLine) {
+    this.client = client;
+    this.namespace = namespace;
+    this.onLine = onLine;
+  }
+
+  /** The log of a Job's pods, as read so far. */
+  JobLog of(String job) {
+    return jobs.computeIfAbsent(job, JobLog::new);
+  }
+
+  /** Stops following a Job's pods and forgets what was read. */
+  void forget(String job) {
+    JobLog gone = jobs.remove(job);
+    if (gone != null) {
+      gone.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    jobs.values().forEach(JobLog::close);
+    jobs.clear();
+  }
+
+  /** What a Job's pods printed: the progress read from every line, in the order they came. */
+  final class JobLog {
+    private final String job;
+    private final Map<String, Follower> pods = new ConcurrentHashMap<>();
+    private Progress progress = Progress.NONE;
+    private long lines;
+    private String lastLine;
+
+    JobLog(String job) {
+      this.job = job;
+    }
+
+    synchronized Progress progress() {
+      return progress;
+    }
+
+    synchronized long lines() {
+      return lines;
+    }
+
+    /**
+     * Follows a pod's container once it has started (its log exists); {@code running} says,
+     * whenever its stream ends, whether the container may still write more.
+     */
+    void follow(String pod, String container, Predicate<String> running) {
+      pods.computeIfAbsent(pod, p -> new Follower(this, p, container, running)).open();
+    }
+
+    private synchronized void read(String text) {
+      for (String piece : text.split("\r")) {
+        progress = progress.read(piece);
+        if (!piece.isBlank()) {
+          lastLine = piece.strip();
+        }
+      }
+      lines++;
+    }
+
+    /** The last line the pods printed, for a failure's message; null before any. */
+    synchronized String lastLine() {
+      return lastLine;
+    }
+
+    void close() {
+      pods.values().forEach(Follower::close);
+      pods.clear();
+    }
+  }
+
+  /** One pod's log stream, opened again after it breaks while the container still runs. */
+  private final class Follower {
+    private final JobLog owner;
+    private final String pod;
+    private final String container;
+    private final Predicate<String> running;
+    private LogWatch watch;
+    private boolean closed;
+    private boolean done;
+
+    /** The timestamp of the last line read, and how many lines carried exactly that timestamp. */
+    private Instant lastTime;
+
+    private int linesAtLastTime;
+
+    /** While skipping lines already read after a reconnect: how many at lastTime to skip. */
+    private int skipAtLastTime;
+
+    Follower(JobLog owner, String pod, String container, Predicate<String> running) {
+      this.owner = owner;
+      this.pod = pod;
+      this.container = container;
+      this.running = running;
+    }
+
+    synchronized void open() {
+      if (closed || done || watch != null) {
+        return;
+      }
+      var logs =
+          client
+              .pods()
+              .inNamespace(namespace)
+              .withName(pod)
+              .inContainer(container)
+              .withReadyWaitTimeout(0)
+              .usingTimestamps();
+      LogWatch opened;
+      try {
+        if (lastTime == null) {
+          opened = logs.watchLog(new Lines(this));
+        } else {
+          skipAtLastTime = linesAtLastTime;
+          String since =
+              DateTimeFormatter.ISO_INSTANT.format(lastTime.truncatedTo(ChronoUnit.SECONDS));
+          opened = logs.sinceTime(since).watchLog(new Lines(this));
+        }
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          done = true; // the pod is gone, and its log with it
+        } else {
+          log.warn("cannot follow the log of pod {}: {}", pod, e.getMessage());
+        }
+        return;
+      }
+      watch = opened;
+      opened.onClose().whenComplete((error, failure) -> ended(opened, error));
+    }
+
+    private void ended(LogWatch which, Throwable error) {
+      boolean again;
+      synchronized (this) {
+        if (watch != which) {
+          return;
+        }
+        watch = null;
+        again = !closed && running.test(pod);
+        if (!again) {
+          done = !closed;
+        }
+      }
+      if (again) {
+        log.info(
+            "log stream of pod {} ended{}; following it again from {}",
+            pod,
+            error == null ? "" : " (" + error.getMessage() + ")",
+            lastTime);
+        open();
+      }
+      onLine.run();
+    }
+
+    /**
+     * A line as the kubelet sends it with timestamps: {@code 2026-11-25T10:00:01.123456789Z text}.
+     */
+    void line(String raw) {
+      int space = raw.indexOf(' ');
+      Instant time = null;
+      if (space > 0) {
+        try {
+          time = Instant.parse(raw.substring(0, space));
+        } catch (DateTimeParseException e) {
+          time = null;
+        }
+      }
+      String text = time == null ? raw : raw.substring(space + 1);
+      synchronized (this) {
+        if (time != null && lastTime != null) {
+          int order = time.compareTo(lastTime);
+          if (order < 0) {
+            return; // read before the stream broke
+          }
+          if (order == 0 && skipAtLastTime > 0) {
+            skipAtLastTime--;
+            return;
+          }
+        }
+        skipAtLastTime = 0;
+        if (time != null) {
+          if (time.equals(lastTime)) {
+            linesAtLastTime++;
+          } else {
+            lastTime = time;
+            linesAtLastTime = 1;
+          }
+        }
+      }
+      owner.read(text);
+      onLine.run();
+    }
+
+    synchronized void close() {
+      closed = true;
+      if (watch != null) {
+        watch.close();
+        watch = null;
+      }
+    }
+  }
+
+  /** Splits what a stream writes into lines; a partial last line waits for its end. */
+  private static final class Lines extends OutputStream {
+    private final Follower follower;
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+
+    Lines(Follower follower) {
+      this.follower = follower;
+    }
+
+    @Override
+    public void write(int b) {
+      if (b == '\n') {
+        flushLine();
+      } else {
+        pending.write(b);
+      }
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) {
+      int start = off;
+      for (int i = off; i < off + len; i++) {
+        if (bytes[i] == '\n') {
+          pending.write(bytes, start, i - start);
+          flushLine();
+          start = i + 1;
+        }
+      }
+      pending.write(bytes, start, off + len - start);
+    }
+
+    private void flushLine() {
+      String line = pending.toString(StandardCharsets.UTF_8);
+      pending.reset();
+      follower.line(line);
+    }
+  }
+}

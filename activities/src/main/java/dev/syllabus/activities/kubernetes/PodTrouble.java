@@ -1,0 +1,153 @@
+package dev.syllabus.activities.kubernetes;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Why a pod cannot run, in the words a person needs: an image that cannot be pulled, a missing
+ * Secret, a crash loop, out of memory (each permanent: another attempt would fail the same way), or
+ * no room in the cluster (it may come; the recipe's capacity deadline bounds the wait).
+ *
+ * @param message what is wrong, naming the pod and container
+ * @param permanent another attempt would fail the same way
+ * @param capacity the pod waits for the cluster to have room for it
+ */
+record PodTrouble(String message, boolean permanent, boolean capacity) {
+
+  /** Waiting reasons that do not go away by waiting. */
+  static final Set<String> FAIL_FAST =
+      Set.of(
+          "ErrImagePull",
+          "ImagePullBackOff",
+          "InvalidImageName",
+          "ErrImageNeverPull",
+          "CreateContainerConfigError",
+          "CreateContainerError",
+          "CrashLoopBackOff");
+
+  /** What keeps {@code pod} from running, or null when nothing does (yet). */
+  static PodTrouble of(Pod pod) {
+    String name = pod.getMetadata().getName();
+    if (pod.getStatus() == null) {
+      return null;
+    }
+    List<ContainerStatus> statuses = new ArrayList<>();
+    if (pod.getStatus().getInitContainerStatuses() != null) {
+      statuses.addAll(pod.getStatus().getInitContainerStatuses());
+    }
+    if (pod.getStatus().getContainerStatuses() != null) {
+      statuses.addAll(pod.getStatus().getContainerStatuses());
+    }
+    for (ContainerStatus status : statuses) {
+      ContainerStateTerminated oom = oomKilled(status);
+      if (oom != null) {
+        return new PodTrouble(
+            "pod "
+                + name
+                + ": container "
+                + status.getName()
+                + " ran out of memory (OOMKilled, exit code "
+                + oom.getExitCode()
+                + memoryLimit(pod, status.getName())
+                + ")",
+            true,
+            false);
+      }
+      ContainerStateWaiting waiting =
+          status.getState() == null ? null : status.getState().getWaiting();
+      if (waiting != null && FAIL_FAST.contains(waiting.getReason())) {
+        return new PodTrouble(
+            "pod " + name + ": container " + status.getName() + " " + explain(status, waiting),
+            true,
+            false);
+      }
+    }
+    if (pod.getStatus().getConditions() != null) {
+      for (PodCondition condition : pod.getStatus().getConditions()) {
+        if ("PodScheduled".equals(condition.getType())
+            && "False".equals(condition.getStatus())
+            && "Unschedulable".equals(condition.getReason())) {
+          return new PodTrouble(
+              "waiting for capacity: pod " + name + ": " + oneLine(condition.getMessage()),
+              false,
+              true);
+        }
+      }
+    }
+    return null;
+  }
+
+  private static String explain(ContainerStatus status, ContainerStateWaiting waiting) {
+    String reason = waiting.getReason();
+    String detail = waiting.getMessage() == null ? "" : ": " + oneLine(waiting.getMessage());
+    return switch (reason) {
+      case "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull" ->
+          "cannot pull image " + quoted(status.getImage()) + " (" + reason + detail + ")";
+      case "InvalidImageName" ->
+          "has an invalid image name " + quoted(status.getImage()) + " (" + reason + detail + ")";
+      case "CreateContainerConfigError", "CreateContainerError" ->
+          "cannot be created (" + reason + detail + ")";
+      case "CrashLoopBackOff" ->
+          "keeps crashing (CrashLoopBackOff after "
+              + status.getRestartCount()
+              + " restarts"
+              + lastExit(status)
+              + ")";
+      default -> reason + detail;
+    };
+  }
+
+  private static ContainerStateTerminated oomKilled(ContainerStatus status) {
+    for (var state :
+        new io.fabric8.kubernetes.api.model.ContainerState[] {
+          status.getState(), status.getLastState()
+        }) {
+      if (state != null
+          && state.getTerminated() != null
+          && "OOMKilled".equals(state.getTerminated().getReason())) {
+        return state.getTerminated();
+      }
+    }
+    return null;
+  }
+
+  private static String lastExit(ContainerStatus status) {
+    if (status.getLastState() == null || status.getLastState().getTerminated() == null) {
+      return "";
+    }
+    ContainerStateTerminated last = status.getLastState().getTerminated();
+    return "; last exit code "
+        + last.getExitCode()
+        + (last.getReason() == null ? "" : " (" + last.getReason() + ")");
+  }
+
+  private static String memoryLimit(Pod pod, String container) {
+    for (Container c : pod.getSpec().getContainers()) {
+      if (c.getName().equals(container)
+          && c.getResources() != null
+          && c.getResources().getLimits() != null) {
+        Quantity limit = c.getResources().getLimits().get("memory");
+        if (limit != null) {
+          return "; its memory limit is " + limit;
+        }
+      }
+    }
+    return "";
+  }
+
+  private static String quoted(String text) {
+    return text == null ? "(none)" : "\"" + text + "\"";
+  }
+
+  static String oneLine(String text) {
+    return text == null ? "" : text.replaceAll("\\s+", " ").trim();
+  }
+}

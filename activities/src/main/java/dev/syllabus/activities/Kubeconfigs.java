@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -119,6 +120,19 @@ public final class Kubeconfigs {
       throw new IllegalArgumentException(relative + " is outside the repository");
     }
     return file;
+  }
+
+  /** The original names of the Services of every workload of a framework. */
+  public Set<String> serviceNames(String framework) {
+    Set<String> names = new TreeSet<>();
+    for (Path workload : folders(root.resolve(framework))) {
+      for (HasMetadata object : manifests(framework, workload.getFileName().toString())) {
+        if ("Service".equals(object.getKind())) {
+          names.add(object.getMetadata().getName());
+        }
+      }
+    }
+    return names;
   }
 
   /** The workload's manifests as typed objects, in file-name order. */

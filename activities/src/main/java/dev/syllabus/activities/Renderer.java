@@ -39,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -162,7 +163,12 @@ public final class Renderer {
             .endMetadata()
             .addToData(
                 settings.configFile(),
-                frameworkConfig(task, settings, trainContainer(objects), services))
+                frameworkConfig(
+                    task,
+                    settings,
+                    trainContainer(objects),
+                    services,
+                    kubeconfigs.serviceNames(phase.framework())))
             .build();
     List<Manifest> manifests = new ArrayList<>();
     manifests.add(new Manifest("ConfigMap", configMapName, null, Kubeconfigs.toYaml(config)));
@@ -397,7 +403,11 @@ public final class Renderer {
    * optimizer state, output folder, step count, Service names) under the framework's own keys.
    */
   static String frameworkConfig(
-      PhaseTask task, FrameworkSettings settings, Container trainer, Map<String, String> services) {
+      PhaseTask task,
+      FrameworkSettings settings,
+      Container trainer,
+      Map<String, String> services,
+      Set<String> frameworkServices) {
     Phase phase = task.phase();
     Map<String, Object> config = deepCopy(phase.config());
     Map<String, String> env = contractEnv(task, trainer, settings);
@@ -424,7 +434,10 @@ public final class Renderer {
       }
     }
     for (Map.Entry<String, String> key : settings.serviceKeys().entrySet()) {
-      put(config, key.getKey(), serviceValue(phase, key.getValue(), services));
+      String value = serviceValue(phase, key.getValue(), services, frameworkServices);
+      if (value != null) {
+        put(config, key.getKey(), value);
+      }
     }
     try {
       return "json".equals(settings.configFormat())
@@ -460,12 +473,30 @@ public final class Renderer {
 
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z0-9]([-a-z0-9]*[a-z0-9])?)}");
 
-  /** A {@code service_keys} value: a Service's name, or a text with {@code {service}} in it. */
-  private static String serviceValue(Phase phase, String value, Map<String, String> services) {
+  /**
+   * A {@code service_keys} value: a Service's name, or a text with {@code {service}} in it; null
+   * when it names a Service of another workload of the framework (the key is left out here).
+   */
+  private static String serviceValue(
+      Phase phase, String value, Map<String, String> services, Set<String> frameworkServices) {
+    Matcher m = PLACEHOLDER.matcher(value);
+    List<String> named = new ArrayList<>();
+    if (!value.contains("{")) {
+      named.add(value);
+    } else {
+      while (m.find()) {
+        named.add(m.group(1));
+      }
+      m.reset();
+    }
+    for (String original : named) {
+      if (!services.containsKey(original) && frameworkServices.contains(original)) {
+        return null;
+      }
+    }
     if (!value.contains("{")) {
       return service(phase, value, services);
     }
-    Matcher m = PLACEHOLDER.matcher(value);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       m.appendReplacement(out, Matcher.quoteReplacement(service(phase, m.group(1), services)));
@@ -481,8 +512,8 @@ public final class Renderer {
           phase.framework()
               + "/framework.yaml: service_keys: no Service named '"
               + original
-              + "' in "
-              + phase.frameworkWorkload()
+              + "' in any workload of "
+              + phase.framework()
               + (services.isEmpty()
                   ? ""
                   : " (Services: " + String.join(", ", services.keySet()) + ")"));

@@ -332,6 +332,28 @@ class RendererServersTest {
   }
 
   @Test
+  void aServiceKeyForAServerOfAnotherWorkloadIsLeftOut() throws Exception {
+    Path sft = repo.resolve("kubeconfigs/fw/sft");
+    Files.createDirectories(sft);
+    Files.copy(
+        repo.resolve("kubeconfigs/fw/grpo/training-job.yaml"), sft.resolve("training-job.yaml"));
+    Files.copy(
+        repo.resolve("kubeconfigs/fw/grpo/scripts-configmap.yaml"),
+        sft.resolve("scripts-configmap.yaml"));
+    Phase phase = grpo().framework("fw", "sft").build();
+    ConfigMap config =
+        object(
+            renderer.render(task(phase), 1),
+            "ConfigMap",
+            "run-7-1-grpo-1-syllabus-config",
+            ConfigMap.class);
+    JsonNode cfg = YAML.readTree(config.getData().get("config.yaml"));
+    assertTrue(cfg.path("trl").isMissingNode(), cfg.toString());
+    assertTrue(cfg.path("rewards").isMissingNode(), cfg.toString());
+    assertEquals("/ckpt/run-7/1-grpo", cfg.get("output_dir").asText());
+  }
+
+  @Test
   void aServiceKeyNamingNoServiceIsAnError() throws Exception {
     Path settings = repo.resolve("kubeconfigs/fw/framework.yaml");
     Files.writeString(
@@ -340,8 +362,8 @@ class RendererServersTest {
         assertThrows(
             IllegalArgumentException.class, () -> renderer.render(task(grpo().build()), 1));
     assertEquals(
-        "fw/framework.yaml: service_keys: no Service named 'rewards' in fw/grpo (Services:"
-            + " rewards-server, vllm)",
+        "fw/framework.yaml: service_keys: no Service named 'rewards' in any workload of fw"
+            + " (Services: rewards-server, vllm)",
         e.getMessage());
   }
 }

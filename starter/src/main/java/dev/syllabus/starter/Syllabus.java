@@ -21,6 +21,7 @@ import picocli.CommandLine.Mixin;
       DemoCommand.class,
       DevCommand.class,
       WorkerCommand.class,
+      DoctorCommand.class,
       ValidateCommand.class,
       RenderCommand.class,
       RunCommand.class,

@@ -16,6 +16,7 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /** A connection to a Temporal service: the workflow client, and the operator calls we need. */
 public final class Temporal implements AutoCloseable {
@@ -73,11 +74,7 @@ public final class Temporal implements AutoCloseable {
 
   /** Registers the search attributes runs use, those that are missing; returns those added. */
   public Map<String, IndexedValueType> registerSearchAttributes() {
-    OperatorServiceStubs operator =
-        OperatorServiceStubs.newServiceStubs(
-            OperatorServiceStubsOptions.newBuilder()
-                .setChannel(service.getRawChannel())
-                .validateAndBuildWithDefaults());
+    OperatorServiceStubs operator = operator();
     try {
       Map<String, IndexedValueType> missing = new LinkedHashMap<>();
       Map<String, IndexedValueType> existing = existingSearchAttributes(operator);
@@ -108,6 +105,26 @@ public final class Temporal implements AutoCloseable {
     } finally {
       operator.shutdown();
     }
+  }
+
+  /**
+   * The namespace's custom search attributes and their types; empty when this server cannot list
+   * them (the SDK's test server).
+   */
+  public Optional<Map<String, IndexedValueType>> searchAttributes() {
+    OperatorServiceStubs operator = operator();
+    try {
+      return Optional.ofNullable(existingSearchAttributes(operator));
+    } finally {
+      operator.shutdown();
+    }
+  }
+
+  private OperatorServiceStubs operator() {
+    return OperatorServiceStubs.newServiceStubs(
+        OperatorServiceStubsOptions.newBuilder()
+            .setChannel(service.getRawChannel())
+            .validateAndBuildWithDefaults());
   }
 
   /** The custom search attributes, or null when the server cannot list them (the test server). */

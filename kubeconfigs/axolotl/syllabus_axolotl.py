@@ -1,12 +1,10 @@
 """Syllabus glue for Axolotl, shipped into the pods by the `hooks` ConfigMap of each workload.
 
-- SyllabusPlugin (`plugins: [syllabus_axolotl.SyllabusPlugin]` in the phase's config):
-  * points `trl.vllm_server_host` at the phase's vLLM Service (SYLLABUS_SERVICE_VLLM), when the
-    workload has one;
-  * makes a SIGTERM (pause, advance, skip, node drain) save checkpoint-<step>/ with the optimizer
-    state and end training, so the job exits 0 and its next pod resumes at that step
-    (`auto_resume_from_checkpoints: true`). Axolotl alone only handles SIGINT, and then saves the
-    weights without the optimizer state.
+- SyllabusPlugin (`plugins: [syllabus_axolotl.SyllabusPlugin]` in the phase's config) makes a
+  SIGTERM (pause, advance, skip, node drain) save checkpoint-<step>/ with the optimizer state and
+  end training, so the job exits 0 and its next pod resumes at that step
+  (`auto_resume_from_checkpoints: true`). Axolotl alone only handles SIGINT, and then saves the
+  weights without the optimizer state.
 - remote_reward (`trl.reward_funcs: [syllabus_axolotl.remote_reward]`): scores completions on the
   phase's rewards server (SYLLABUS_REWARDS_URL): POST {"prompts", "completions", <dataset
   columns>} -> {"rewards": [float, ...]}.
@@ -51,13 +49,6 @@ class SaveAndStopOnSigterm(TrainerCallback):
 
 
 class SyllabusPlugin(BasePlugin):
-    def register(self, cfg):
-        vllm = os.environ.get("SYLLABUS_SERVICE_VLLM")
-        if vllm and cfg.get("rl"):
-            trl = cfg.get("trl") or {}
-            trl["vllm_server_host"] = vllm
-            cfg["trl"] = trl
-
     def add_callbacks_post_trainer(self, cfg, trainer):
         return [SaveAndStopOnSigterm()]
 

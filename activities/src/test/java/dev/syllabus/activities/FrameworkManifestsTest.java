@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.syllabus.activities.kubernetes.Permissions;
 import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.ArtifactRef.Kind;
 import dev.syllabus.workflows.job.Manifest;
@@ -763,9 +764,11 @@ class FrameworkManifestsTest {
     assertEquals(
         rewards.getMetadata().getName(), envValue(grpo.trainer(), "SYLLABUS_SERVICE_REWARDS"));
     Container vllm = grpo.podsByRole().get("vllm").getSpec().getContainers().get(0);
-    assertEquals(
-        grpo.named(Service.class, "vllm").getMetadata().getName(),
-        envValue(vllm, "SYLLABUS_SERVICE_VLLM"));
+    String vllmService = grpo.named(Service.class, "vllm").getMetadata().getName();
+    assertEquals(vllmService, envValue(vllm, "SYLLABUS_SERVICE_VLLM"));
+    assertEquals(vllmService, grpo.config().at("/trl/vllm_server_host").asText());
+    // sft has no vLLM Service: the framework's service key is left out of its config.
+    assertTrue(phase(render(), "sft").config().at("/trl/vllm_server_host").isMissingNode());
     assertTrue(
         String.join(" ", vllm.getArgs()).contains("axolotl vllm-serve \"$SYLLABUS_CONFIG\""));
     assertEquals(
@@ -814,8 +817,12 @@ class FrameworkManifestsTest {
     assertEquals(required, listed, "the optional Kueue Role is left out");
   }
 
+  /**
+   * deploy/role.yaml grants what {@link Permissions} lists as needed, role-kueue.yaml the optional
+   * rest, and nothing else: no wildcards, no Secrets, no rules limited to named objects.
+   */
   @Test
-  void theWorkersRoleGrantsExactlyWhatTheBackendUsesWithoutWildcardsOrSecrets() throws Exception {
+  void theWorkersRolesGrantExactlyThePermissionsTheBackendLists() throws Exception {
     Set<String> granted = new TreeSet<>();
     for (String file : List.of("role.yaml", "role-kueue.yaml")) {
       for (PolicyRule rule : deployObject(file, Role.class).getRules()) {
@@ -832,31 +839,21 @@ class FrameworkManifestsTest {
         for (String group : rule.getApiGroups()) {
           for (String resource : rule.getResources()) {
             for (String verb : rule.getVerbs()) {
-              granted.add(
-                  file + " " + (group.isEmpty() ? "core" : group) + "/" + resource + " " + verb);
+              granted.add(file + " " + group + "/" + resource + " " + verb);
             }
           }
         }
       }
     }
     Set<String> expected = new TreeSet<>();
-    grant(expected, "role.yaml", "core/pods", "get", "list", "watch");
-    grant(expected, "role.yaml", "core/pods/log", "get");
-    grant(expected, "role.yaml", "core/configmaps", "create", "get", "list", "delete");
-    grant(expected, "role.yaml", "core/services", "create", "get", "list", "delete");
-    grant(expected, "role.yaml", "core/persistentvolumeclaims", "get");
-    grant(expected, "role.yaml", "apps/deployments", "create", "get", "list", "watch", "delete");
-    grant(expected, "role.yaml", "apps/statefulsets", "create", "get", "list", "watch", "delete");
-    grant(expected, "role.yaml", "batch/jobs", "create", "get", "list", "watch", "patch", "delete");
-    grant(expected, "role.yaml", "discovery.k8s.io/endpointslices", "get", "list", "watch");
-    grant(expected, "role-kueue.yaml", "kueue.x-k8s.io/workloads", "get", "list", "watch", "patch");
-    assertEquals(expected, granted);
-  }
-
-  private static void grant(Set<String> into, String file, String resource, String... verbs) {
-    for (String verb : verbs) {
-      into.add(file + " " + resource + " " + verb);
+    for (Permissions.Permission p : Permissions.ALL) {
+      String file = p.optional() ? "role-kueue.yaml" : "role.yaml";
+      for (String verb : p.verbs()) {
+        expected.add(file + " " + p.apiGroup() + "/" + p.resource() + " " + verb);
+      }
     }
+    assertEquals(expected, granted);
+    assertTrue(granted.contains("role.yaml batch/jobs patch"), "pause patches the Job");
   }
 
   @Test

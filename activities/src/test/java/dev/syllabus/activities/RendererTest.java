@@ -126,6 +126,9 @@ class RendererTest {
       if (volume.get("name").asText().equals("syllabus-config")) {
         ((ObjectNode) volume.get("configMap")).put("name", "run-7-1-medium-2-syllabus-config");
       }
+      if (volume.get("name").asText().equals("trainer")) { // follows the renamed tiny-trainer
+        ((ObjectNode) volume.get("configMap")).put("name", "run-7-1-medium-2-tiny-trainer");
+      }
     }
 
     assertEquals(normalized(expected), normalized(actual));

@@ -173,9 +173,9 @@ class ValidateCommandTest {
   @Test
   void missingFrameworkListsTheKnownOnes() throws Exception {
     rejected(
-        validate(good("framework: tiny", "framework: axolotl")),
-        "r.yaml:7: phases[0].framework: no framework 'axolotl' under kubeconfigs/ (there are:"
-            + " tiny)");
+        validate(good("framework: tiny", "framework: nemo")),
+        "r.yaml:7: phases[0].framework: no framework 'nemo' under kubeconfigs/ (there are:"
+            + " axolotl, tiny, verifiers)");
   }
 
   @Test

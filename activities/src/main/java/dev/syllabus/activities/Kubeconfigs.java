@@ -61,6 +61,9 @@ public final class Kubeconfigs {
       String name = frameworkDir.getFileName().toString();
       Map<String, Set<String>> workloads = new TreeMap<>();
       for (Path workloadDir : folders(frameworkDir)) {
+        if (files(workloadDir).isEmpty()) {
+          continue; // not a workload: e.g. __pycache__ or a folder of scripts
+        }
         Set<String> roles = new LinkedHashSet<>();
         for (HasMetadata object : manifests(name, workloadDir.getFileName().toString())) {
           String role = roleOf(object);

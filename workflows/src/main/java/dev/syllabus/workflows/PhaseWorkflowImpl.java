@@ -61,6 +61,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private PhaseState reportedState;
   private int reportedDecile = -1;
+  private String reportedMessage;
 
   @Override
   public PhaseOutcome run(PhaseTask task) {
@@ -436,6 +437,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     failures = carried.failures();
     capacitySince = carried.capacitySince();
     reportedState = status.state();
+    reportedMessage = status.message();
   }
 
   private PhaseProgress progress() {
@@ -478,17 +480,29 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     }
     long length = Math.max(1, status.stepEnd() - status.stepStart());
     int decile = (int) Math.min(10, (status.step() - status.stepStart()) * 10 / length);
-    if (status.state() == reportedState && decile <= reportedDecile) {
+    if (status.state() == reportedState && decile <= reportedDecile && !pendingReasonChanged()) {
       return;
     }
     reportedState = status.state();
     reportedDecile = decile;
+    reportedMessage = status.message();
     CurriculumWorkflow run =
         Workflow.newExternalWorkflowStub(CurriculumWorkflow.class, parent.get());
     PhaseStatus report = status;
     if (!Signals.sendUnlessClosed(() -> run.phaseReport(report))) {
       log.info("run {} closed before this phase's progress reached it", parent.get());
     }
+  }
+
+  /**
+   * Whether a pending phase now waits for something else (its servers, then capacity): the run
+   * shows why its phase waits. From version 1 on; runs recorded before replay without it.
+   */
+  private boolean pendingReasonChanged() {
+    return status.state() == PhaseState.PENDING
+        && reportedState == PhaseState.PENDING
+        && !java.util.Objects.equals(status.message(), reportedMessage)
+        && Workflow.getVersion("report-pending-reasons", Workflow.DEFAULT_VERSION, 1) >= 1;
   }
 
   private String details() {

@@ -294,7 +294,7 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
               + " and was not made by Syllabus for "
               + job.name()
               + " (its labels: "
-              + (labels == null ? "none" : labels)
+              + (labels == null || labels.isEmpty() ? "none" : labels)
               + "); delete it or start the run with another id",
           "NameTaken");
     }

@@ -13,6 +13,9 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +29,17 @@ import org.slf4j.LoggerFactory;
  */
 final class PodLogs implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PodLogs.class);
+
+  /** How many times, 250 ms apart, a cleanly ended stream's pod is checked before reopening. */
+  private static final int CLEAN_END_CHECKS = 20;
+
+  private static final ScheduledExecutorService LATER =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "syllabus-pod-logs");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final KubernetesClient client;
   private final String namespace;
@@ -162,29 +176,37 @@ final class PodLogs implements AutoCloseable {
         return;
       }
       watch = opened;
-      opened.onClose().whenComplete((error, failure) -> ended(opened, error));
+      opened.onClose().whenComplete((error, failure) -> ended(opened, error, 0));
     }
 
-    private void ended(LogWatch which, Throwable error) {
-      boolean again;
+    /**
+     * A follow stream ends when the container ends, or when it breaks. The informer may not show
+     * the container's end yet when its stream ends: a clean end is taken as the end unless the pod
+     * still runs a while later; a broken stream is opened again at once.
+     */
+    private void ended(LogWatch which, Throwable error, int checks) {
       synchronized (this) {
-        if (watch != which) {
+        if (watch != which || closed) {
+          return;
+        }
+        if (error == null && !running.test(pod)) {
+          watch = null;
+          done = true;
+          onLine.run();
+          return;
+        }
+        if (error == null && checks < CLEAN_END_CHECKS) {
+          LATER.schedule(() -> ended(which, null, checks + 1), 250, TimeUnit.MILLISECONDS);
           return;
         }
         watch = null;
-        again = !closed && running.test(pod);
-        if (!again) {
-          done = !closed;
-        }
       }
-      if (again) {
-        log.info(
-            "log stream of pod {} ended{}; following it again from {}",
-            pod,
-            error == null ? "" : " (" + error.getMessage() + ")",
-            lastTime);
-        open();
-      }
+      log.info(
+          "log stream of pod {} ended{}; following it again from {}",
+          pod,
+          error == null ? " while the pod still runs" : " (" + error.getMessage() + ")",
+          lastTime);
+      open();
       onLine.run();
     }
 

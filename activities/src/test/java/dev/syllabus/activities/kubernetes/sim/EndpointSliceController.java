@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -72,6 +73,7 @@ final class EndpointSliceController {
                 .withName(name + "-" + Kube.randomSuffix(5))
                 .withGenerateName(name + "-")
                 .withNamespace(namespace)
+                .addToLabels(labels(service))
                 .addToLabels(SERVICE_NAME, name)
                 .addToLabels(MANAGED_BY, CONTROLLER)
                 .addToAnnotations("endpoints.kubernetes.io/last-change-trigger-time", Kube.now())
@@ -83,8 +85,14 @@ final class EndpointSliceController {
                 .build();
         api.discovery().v1().endpointSlices().inNamespace(namespace).resource(slice).create();
       } else if (!Kube.same(endpoints, existing.getEndpoints())
-          || !Kube.same(ports, existing.getPorts())) {
+          || !Kube.same(ports, existing.getPorts())
+          || !existing
+              .getMetadata()
+              .getLabels()
+              .entrySet()
+              .containsAll(labels(service).entrySet())) {
         EndpointSlice slice = Kube.copy(existing);
+        slice.getMetadata().getLabels().putAll(labels(service));
         slice.setEndpoints(endpoints);
         slice.setPorts(ports);
         slice
@@ -94,6 +102,20 @@ final class EndpointSliceController {
         api.discovery().v1().endpointSlices().inNamespace(namespace).resource(slice).update();
       }
     }
+  }
+
+  /**
+   * The Service's own labels, which the real controller copies onto its slices (its
+   * setEndpointSliceLabels), except the two it sets itself.
+   */
+  private static Map<String, String> labels(Service service) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    if (service.getMetadata().getLabels() != null) {
+      out.putAll(service.getMetadata().getLabels());
+    }
+    out.remove(SERVICE_NAME);
+    out.remove(MANAGED_BY);
+    return out;
   }
 
   private static Endpoint endpoint(Pod pod) {

@@ -32,9 +32,9 @@ import java.util.function.Consumer;
 
 /**
  * The address clients of a {@link SimulatedCluster} talk to: a small HTTP server in front of
- * fabric8's mock API server. It forwards every API request (websocket watches included), counts
- * them, and itself serves what the mock cannot: {@code pods/{name}/log}, followed or not. It can
- * also end open watches and cut open log streams, as a restarted API server or a flaky network
+ * fabric8's mock API server. It forwards API requests and counts them, serves watches from {@link
+ * WatchFeeds}, and itself serves what the mock cannot: {@code pods/{name}/log}, followed or not. It
+ * can also end open watches and cut open log streams, as a restarted API server or a flaky network
  * would.
  *
  * <p>The simulator talks to the mock server directly, so its own requests are never counted.
@@ -76,7 +76,7 @@ final class ApiFront implements AutoCloseable {
   private final HttpServer server;
   private final RequestCounts counts = new RequestCounts();
   private final Map<String, Integer> created = new ConcurrentHashMap<>();
-  private final Set<WatchTunnel> watches = ConcurrentHashMap.newKeySet();
+  private final WatchFeeds watches;
   private final Set<HttpServerRequest> logStreams = ConcurrentHashMap.newKeySet();
   private final LogSource logs;
   private final Consumer<Deletion> deletions;
@@ -99,6 +99,7 @@ final class ApiFront implements AutoCloseable {
                         "v2.channel.k8s.io",
                         "v3.channel.k8s.io",
                         "v4.channel.k8s.io")));
+    this.watches = new WatchFeeds(backend, backendHost, backendPort);
     server.requestHandler(this::handle);
     await(server.listen());
   }
@@ -117,16 +118,12 @@ final class ApiFront implements AutoCloseable {
 
   /** Ends every open watch with a 410 Gone error event, as an API server does with stale ones. */
   int expireWatches() {
-    List<WatchTunnel> open = new ArrayList<>(watches);
-    open.forEach(WatchTunnel::expire);
-    return open.size();
+    return watches.expire();
   }
 
   /** Closes every open watch without an error, as an API server does at its watch timeout. */
   int closeWatches() {
-    List<WatchTunnel> open = new ArrayList<>(watches);
-    open.forEach(WatchTunnel::close);
-    return open.size();
+    return watches.closeAll();
   }
 
   /** Drops the connection of every open log follow mid-stream, without ending the response. */
@@ -155,7 +152,9 @@ final class ApiFront implements AutoCloseable {
     } else {
       counts.record(api.verb(request.method().name(), watch), api.qualifiedResource());
     }
-    if (isWebSocket(request)) {
+    if (api != null && watch) {
+      watches.serve(request, api, isWebSocket(request));
+    } else if (isWebSocket(request)) {
       tunnel(request);
     } else if (api != null
         && "pods".equals(api.resource())
@@ -231,51 +230,20 @@ final class ApiFront implements AutoCloseable {
               client.pause();
               backend
                   .webSocket(options)
-                  .onSuccess(server -> new WatchTunnel(client, server).open())
+                  .onSuccess(server -> join(client, server))
                   .onFailure(err -> client.close((short) 1011, "backend: " + err.getMessage()));
             });
   }
 
-  /** One client websocket and the mock server's, joined. */
-  private final class WatchTunnel {
-    private final ServerWebSocket client;
-    private final WebSocket server;
-
-    WatchTunnel(ServerWebSocket client, WebSocket server) {
-      this.client = client;
-      this.server = server;
-    }
-
-    void open() {
-      watches.add(this);
-      server.textMessageHandler(client::writeTextMessage);
-      server.binaryMessageHandler(client::writeBinaryMessage);
-      client.textMessageHandler(server::writeTextMessage);
-      client.binaryMessageHandler(server::writeBinaryMessage);
-      server.closeHandler(v -> close());
-      client.closeHandler(v -> close());
-      server.exceptionHandler(e -> close());
-      client.exceptionHandler(e -> close());
-      client.resume();
-    }
-
-    void expire() {
-      if (watches.remove(this)) {
-        client.writeTextMessage(
-            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                + "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version\","
-                + "\"reason\":\"Expired\",\"code\":410}}");
-        client.close((short) 1000);
-        server.close();
-      }
-    }
-
-    void close() {
-      if (watches.remove(this)) {
-        client.close();
-        server.close();
-      }
-    }
+  /** Joins a client websocket (exec, attach, port-forward) to the mock server's. */
+  private static void join(ServerWebSocket client, WebSocket server) {
+    server.textMessageHandler(client::writeTextMessage);
+    server.binaryMessageHandler(client::writeBinaryMessage);
+    client.textMessageHandler(server::writeTextMessage);
+    client.binaryMessageHandler(server::writeBinaryMessage);
+    server.closeHandler(v -> client.close());
+    client.closeHandler(v -> server.close());
+    client.resume();
   }
 
   private void serveLog(HttpServerRequest request, ApiPath api) {

@@ -357,7 +357,11 @@ public final class SimulatedCluster implements AutoCloseable {
     client.close();
     control.close();
     front.close();
-    server.shutdown();
+    try {
+      server.shutdown();
+    } catch (IllegalStateException e) {
+      LOG.warn("the mock API server did not stop cleanly", e);
+    }
     try (Stream<Path> paths = Files.walk(scratch)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException | UncheckedIOException e) {

@@ -1,5 +1,7 @@
 package dev.syllabus.activities.kubernetes.sim;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -7,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -16,6 +20,7 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -24,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +61,8 @@ final class ApiFront implements AutoCloseable {
 
   /** A delete a client asked for, with the propagation policy it named (or null). */
   record Deletion(String resource, String namespace, String name, String propagationPolicy) {}
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private static final Set<String> HOP_BY_HOP =
       Set.of(
@@ -171,41 +179,99 @@ final class ApiFront implements AutoCloseable {
         .body()
         .onSuccess(
             body -> {
-              if (api != null && api.name() != null && request.method().name().equals("DELETE")) {
+              String method = request.method().name();
+              if (api != null && api.name() != null && method.equals("DELETE")) {
                 deletions.accept(
                     new Deletion(
                         api.resource(), api.namespace(), api.name(), propagationPolicy(body)));
               }
-              RequestOptions options =
-                  new RequestOptions()
-                      .setMethod(request.method())
-                      .setHost(backendHost)
-                      .setPort(backendPort)
-                      .setURI(request.uri())
-                      .setHeaders(endToEnd(request.headers()));
-              HttpServerResponse response = request.response();
-              backend
-                  .request(options)
-                  .compose(out -> out.send(body))
-                  .onSuccess(
-                      in -> {
-                        if (request.method().name().equals("POST")
-                            && in.statusCode() == 201
-                            && api != null) {
-                          created.merge(api.resource(), 1, Integer::sum);
-                        }
-                        response.setStatusCode(in.statusCode());
-                        response.headers().addAll(endToEnd(in.headers()));
-                        String length = in.getHeader("Content-Length");
-                        if (length != null) {
-                          response.putHeader("Content-Length", length);
-                        } else {
-                          response.setChunked(true);
-                        }
-                        in.pipeTo(response);
-                      })
-                  .onFailure(err -> response.setStatusCode(502).end(String.valueOf(err)));
+              MultiMap headers = endToEnd(request.headers());
+              String type = Objects.requireNonNullElse(headers.get("Content-Type"), "");
+              if (method.equals("PATCH") && type.startsWith("application/apply-patch")) {
+                applyServerSide(request, api, body);
+                return;
+              }
+              if (method.equals("PATCH") && type.startsWith("application/strategic-merge-patch")) {
+                // The mock knows JSON and merge patches only; a merge patch is the nearest.
+                headers.set("Content-Type", "application/merge-patch+json");
+              }
+              send(request.method(), request.uri(), headers, body)
+                  .onSuccess(in -> relay(request, api, in))
+                  .onFailure(err -> request.response().setStatusCode(502).end(String.valueOf(err)));
             });
+  }
+
+  private Future<HttpClientResponse> send(
+      HttpMethod method, String uri, MultiMap headers, Buffer body) {
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(method)
+            .setHost(backendHost)
+            .setPort(backendPort)
+            .setURI(uri)
+            .setHeaders(headers);
+    return backend.request(options).compose(out -> body == null ? out.send() : out.send(body));
+  }
+
+  /** Streams the mock server's answer back; a PATCH answers 200 as a real API server does. */
+  private void relay(HttpServerRequest request, ApiPath api, HttpClientResponse in) {
+    HttpServerResponse response = request.response();
+    String method = request.method().name();
+    if (method.equals("POST") && in.statusCode() == 201 && api != null) {
+      created.merge(api.resource(), 1, Integer::sum);
+    }
+    response.setStatusCode(
+        method.equals("PATCH") && in.statusCode() == 202 ? 200 : in.statusCode());
+    response.headers().addAll(endToEnd(in.headers()));
+    String length = in.getHeader("Content-Length");
+    if (length != null) {
+      response.putHeader("Content-Length", length);
+    } else {
+      response.setChunked(true);
+    }
+    in.pipeTo(response);
+  }
+
+  /**
+   * Server-side apply, which the mock server does not know: the object is created when it is
+   * missing, else merge-patched with what was applied (no field managers, no conflicts).
+   */
+  private void applyServerSide(HttpServerRequest request, ApiPath api, Buffer body) {
+    HttpServerResponse response = request.response();
+    Buffer json;
+    try {
+      json = Buffer.buffer(YAML.readTree(body.getBytes()).toString());
+    } catch (IOException e) {
+      response.setStatusCode(400).end("invalid apply patch: " + e.getMessage());
+      return;
+    }
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
+    String path = request.path();
+    send(HttpMethod.GET, path, MultiMap.caseInsensitiveMultiMap(), null)
+        .compose(
+            existing -> {
+              existing.resume();
+              if (existing.statusCode() == 404) {
+                String collection = path.substring(0, path.lastIndexOf('/' + api.name()));
+                return send(HttpMethod.POST, collection, headers, json);
+              }
+              headers.set("Content-Type", "application/merge-patch+json");
+              return send(HttpMethod.PATCH, path, headers, json);
+            })
+        .onSuccess(
+            in ->
+                in.body()
+                    .onSuccess(
+                        answer -> {
+                          if (in.statusCode() == 201) {
+                            created.merge(api.resource(), 1, Integer::sum);
+                          }
+                          response
+                              .setStatusCode(in.statusCode() == 202 ? 200 : in.statusCode())
+                              .putHeader("Content-Type", "application/json")
+                              .end(answer);
+                        }))
+        .onFailure(err -> response.setStatusCode(502).end(String.valueOf(err)));
   }
 
   private void tunnel(HttpServerRequest request) {

@@ -206,6 +206,64 @@ class SimulatedClusterTest {
   }
 
   @Test
+  void aRealClusterCountsTheSuspendedPodsCleanExitAndCompletesTheJob() {
+    cluster.suspendCountsStoppedPods(true).trainerSpeed(Duration.ofMillis(20));
+    client.batch().v1().jobs().resource(trainingJob("real", 0, 400)).create();
+    cluster.awaitValue(() -> running(onlyPod("real")), WAIT);
+    setSuspend("real", true);
+    Job job = awaitJobCondition("real", "Complete");
+    assertEquals(1, job.getStatus().getSucceeded());
+    assertEquals("True", condition(job, "Suspended").getStatus());
+  }
+
+  @Test
+  void aContainerThatIgnoresSigtermIsKilledWhenTheGracePeriodEnds() {
+    cluster.behaviour(IMAGE, Behaviour.HANG).gracePeriod(Duration.ofMillis(200));
+    List<ContainerState> states = new CopyOnWriteArrayList<>();
+    client
+        .pods()
+        .watch(
+            new Watcher<Pod>() {
+              @Override
+              public void eventReceived(Action action, Pod pod) {
+                if (state(pod) != null) {
+                  states.add(state(pod));
+                }
+              }
+
+              @Override
+              public void onClose(WatcherException cause) {}
+            });
+    client.batch().v1().jobs().resource(trainingJob("stubborn", 0, 10)).create();
+    Pod pod = cluster.awaitValue(() -> running(onlyPod("stubborn")), WAIT);
+    client.pods().withName(pod.getMetadata().getName()).delete();
+    ContainerState killed =
+        cluster.awaitValue(
+            () -> states.stream().filter(s -> s.getTerminated() != null).findFirst().orElse(null),
+            WAIT);
+    assertEquals(137, killed.getTerminated().getExitCode());
+    assertEquals("Error", killed.getTerminated().getReason());
+  }
+
+  @Test
+  void serverSideApplyCreatesThenMerges() {
+    var map =
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName("applied")
+            .endMetadata()
+            .addToData("a", "1")
+            .build();
+    client.configMaps().resource(map).serverSideApply();
+    map.getData().put("b", "2");
+    client.configMaps().resource(map).serverSideApply();
+    assertEquals(
+        Map.of("a", "1", "b", "2"), client.configMaps().withName("applied").get().getData());
+    assertEquals(1, cluster.createdCount("configmaps"));
+    assertEquals(2, cluster.requests().count("patch", "configmaps"));
+  }
+
+  @Test
   void anUnpullableImageWaitsInErrImagePullThenImagePullBackOff() {
     cluster.unpullableImage("ghcr.io/bad/image:1");
     client

@@ -178,7 +178,8 @@ final class ApiFront implements AutoCloseable {
     request
         .body()
         .onSuccess(
-            body -> {
+            received -> {
+              Buffer body = received;
               String method = request.method().name();
               if (api != null && api.name() != null && method.equals("DELETE")) {
                 deletions.accept(
@@ -187,6 +188,22 @@ final class ApiFront implements AutoCloseable {
               }
               MultiMap headers = endToEnd(request.headers());
               String type = Objects.requireNonNullElse(headers.get("Content-Type"), "");
+              if (method.equals("POST")
+                  && api != null
+                  && type.contains("json")
+                  && body.length() > 0) {
+                JsonObject object = body.toJsonObject();
+                Admission.Refusal refusal = Admission.admit(api, object);
+                if (refusal != null) {
+                  request
+                      .response()
+                      .setStatusCode(422)
+                      .putHeader("Content-Type", "application/json")
+                      .end(refusal.status().encode());
+                  return;
+                }
+                body = object.toBuffer();
+              }
               if (method.equals("PATCH") && type.startsWith("application/apply-patch")) {
                 applyServerSide(request, api, body);
                 return;

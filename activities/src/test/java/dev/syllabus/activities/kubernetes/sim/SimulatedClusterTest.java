@@ -264,6 +264,48 @@ class SimulatedClusterTest {
   }
 
   @Test
+  void theApiRefusesInvalidNamesAndLabelsAndNamesGenerateName() {
+    Job tooLong = trainingJob("x".repeat(64), 0, 10);
+    KubernetesClientException refused =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> client.batch().v1().jobs().resource(tooLong).create());
+    assertEquals(422, refused.getCode());
+    assertTrue(
+        refused
+            .getMessage()
+            .contains(
+                "metadata.name: Invalid value: \""
+                    + "x".repeat(64)
+                    + "\": must be no more than 63 characters"),
+        refused.getMessage());
+    Job badLabel = trainingJob("fine", 0, 10);
+    badLabel.getMetadata().getLabels().put("syllabus.dev/phase", "SFT warm-up");
+    refused =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> client.batch().v1().jobs().resource(badLabel).create());
+    assertTrue(refused.getMessage().startsWith("Failure executing: POST"), refused.getMessage());
+    assertTrue(
+        refused.getMessage().contains("Job.batch \"fine\" is invalid: metadata.labels"),
+        refused.getMessage());
+
+    var generated =
+        client
+            .configMaps()
+            .resource(
+                new ConfigMapBuilder()
+                    .withNewMetadata()
+                    .withGenerateName("files-")
+                    .endMetadata()
+                    .build())
+            .create();
+    assertTrue(
+        generated.getMetadata().getName().matches("files-[a-z0-9]{5}"),
+        generated.getMetadata().getName());
+  }
+
+  @Test
   void anUnpullableImageWaitsInErrImagePullThenImagePullBackOff() {
     cluster.unpullableImage("ghcr.io/bad/image:1");
     client

@@ -165,7 +165,7 @@ final class Kubelet implements ApiFront.LogSource {
     List<Pod> bound = new ArrayList<>();
     List<Pod> pending = new ArrayList<>();
     for (Pod pod : pods) {
-      logs.computeIfAbsent(key(pod), k -> new PodLogs(pod));
+      logsOf(pod);
       if (pod.getSpec().getNodeName() != null) {
         bound.add(pod);
       } else if (!Kube.terminal(pod)) {
@@ -797,6 +797,14 @@ final class Kubelet implements ApiFront.LogSource {
     return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
   }
 
+  /** The logs of this pod: a new pod of the same name starts with none. */
+  private PodLogs logsOf(Pod pod) {
+    return logs.compute(
+        key(pod),
+        (k, old) ->
+            old != null && old.uid.equals(pod.getMetadata().getUid()) ? old : new PodLogs(pod));
+  }
+
   private void wakeAt(long nanoTime) {
     long delay = Math.max(0, nanoTime - System.nanoTime());
     clock.schedule(wake, delay, TimeUnit.NANOSECONDS);
@@ -855,7 +863,7 @@ final class Kubelet implements ApiFront.LogSource {
     }
 
     PodLogs logs() {
-      return logs.computeIfAbsent(key(pod), k -> new PodLogs(pod));
+      return logsOf(pod);
     }
   }
 
@@ -933,8 +941,10 @@ final class Kubelet implements ApiFront.LogSource {
   private static final class PodLogs {
     final Map<String, ContainerLogs> containers = new LinkedHashMap<>();
     final String defaultContainer;
+    final String uid;
 
     PodLogs(Pod pod) {
+      uid = pod.getMetadata().getUid();
       for (Container c : pod.getSpec().getContainers()) {
         containers.put(c.getName(), new ContainerLogs());
       }

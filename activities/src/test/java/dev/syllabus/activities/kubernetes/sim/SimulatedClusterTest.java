@@ -432,6 +432,21 @@ class SimulatedClusterTest {
   }
 
   @Test
+  void aTrainerWhoseInputModelIsMissingFailsWithATraceback() {
+    Job job = trainingJob("orphaned-input", 0, 10);
+    job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> e.getName().equals("SYLLABUS_INPUT_MODEL"))
+        .forEach(e -> e.setValue("/mnt/syllabus/run-0/0-sft/checkpoint-30"));
+    client.batch().v1().jobs().resource(job).create();
+    awaitJobCondition("orphaned-input", "Failed");
+    String log = cluster.podLog(onlyPod("orphaned-input").getMetadata().getName());
+    assertTrue(
+        log.contains(
+            "OSError: Can't load the checkpoint at '/mnt/syllabus/run-0/0-sft/checkpoint-30'"),
+        log);
+  }
+
+  @Test
   void aCrashingContainerLoopsInCrashLoopBackOff() {
     cluster.behaviour("ghcr.io/example/crashy:1", Behaviour.CRASH_LOOP);
     client

@@ -1,7 +1,13 @@
 package dev.syllabus.activities.kubernetes.sim;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.fabric8.zjsonpatch.JsonPatch;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -40,6 +46,9 @@ final class Admission {
           "apps",
           "workloads",
           "kueue.x-k8s.io");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private Admission() {}
 
@@ -92,6 +101,86 @@ final class Admission {
           template.getJsonObject("metadata", new JsonObject()).getJsonObject("labels"));
     }
     return null;
+  }
+
+  /**
+   * A PUT or PATCH that would change a Job's template, selector or completion mode, which the API
+   * server refuses; the scheduling directives of a suspended Job that never started may change.
+   * Returns null when the change is allowed (or when the Job does not exist).
+   */
+  static Refusal immutable(ApiPath api, String current, String method, String type, String body) {
+    if (current.isBlank()) {
+      return null;
+    }
+    JsonNode before = tree(JSON, current);
+    if (!before.path("metadata").path("name").isTextual()) {
+      return null;
+    }
+    JsonNode change = tree(type.startsWith("application/apply-patch") ? YAML : JSON, body);
+    JsonNode after;
+    if (method.equals("PUT")
+        || type.startsWith("application/apply-patch")
+        || !type.startsWith("application/json-patch")) {
+      after = method.equals("PUT") ? change : mergePatch(before.deepCopy(), change);
+    } else {
+      after = JsonPatch.apply(change, before);
+    }
+    boolean neverStarted =
+        before.path("spec").path("suspend").asBoolean(false)
+            && before.path("status").path("startTime").isMissingNode();
+    for (String field : List.of("template", "selector", "completionMode")) {
+      JsonNode was = before.path("spec").path(field);
+      JsonNode is = after.path("spec").path(field);
+      if (is.isMissingNode() || was.isMissingNode()) {
+        continue;
+      }
+      if (field.equals("template") && neverStarted) {
+        was = withoutSchedulingDirectives(was);
+        is = withoutSchedulingDirectives(is);
+      }
+      if (!was.equals(is)) {
+        String name = before.path("metadata").path("name").asText();
+        return invalid("Job.batch", name, "spec." + field, is.toString(), "field is immutable");
+      }
+    }
+    return null;
+  }
+
+  private static JsonNode tree(ObjectMapper mapper, String text) {
+    try {
+      return mapper.readTree(text);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** RFC 7386: objects merge, null removes, anything else replaces. */
+  private static JsonNode mergePatch(JsonNode target, JsonNode patch) {
+    if (!patch.isObject()) {
+      return patch;
+    }
+    ObjectNode result = target.isObject() ? (ObjectNode) target : JSON.createObjectNode();
+    patch
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isNull()) {
+                result.remove(e.getKey());
+              } else {
+                result.set(e.getKey(), mergePatch(result.path(e.getKey()), e.getValue()));
+              }
+            });
+    return result;
+  }
+
+  private static JsonNode withoutSchedulingDirectives(JsonNode template) {
+    ObjectNode copy = template.deepCopy();
+    copy.remove("metadata");
+    if (copy.path("spec").isObject()) {
+      ((ObjectNode) copy.get("spec"))
+          .remove(List.of("nodeSelector", "tolerations", "affinity", "schedulingGates"));
+    }
+    return copy;
   }
 
   private static Refusal labels(String kind, String name, String field, JsonObject labels) {

@@ -124,6 +124,10 @@ final class ApiFront implements AutoCloseable {
     return created.getOrDefault(resource, 0);
   }
 
+  int openWatches() {
+    return watches.open();
+  }
+
   /** Ends every open watch with a 410 Gone error event, as an API server does with stale ones. */
   int expireWatches() {
     return watches.expire();
@@ -195,27 +199,72 @@ final class ApiFront implements AutoCloseable {
                 JsonObject object = body.toJsonObject();
                 Admission.Refusal refusal = Admission.admit(api, object);
                 if (refusal != null) {
-                  request
-                      .response()
-                      .setStatusCode(422)
-                      .putHeader("Content-Type", "application/json")
-                      .end(refusal.status().encode());
+                  refuse(request.response(), refusal);
                   return;
                 }
                 body = object.toBuffer();
               }
-              if (method.equals("PATCH") && type.startsWith("application/apply-patch")) {
-                applyServerSide(request, api, body);
-                return;
+              if (api != null
+                  && api.resource().equals("jobs")
+                  && api.name() != null
+                  && api.subresource() == null
+                  && (method.equals("PUT") || method.equals("PATCH"))) {
+                checkImmutable(request, api, headers, body);
+              } else {
+                proceed(request, api, headers, body);
               }
-              if (method.equals("PATCH") && type.startsWith("application/strategic-merge-patch")) {
-                // The mock knows JSON and merge patches only; a merge patch is the nearest.
-                headers.set("Content-Type", "application/merge-patch+json");
-              }
-              send(request.method(), request.uri(), headers, body)
-                  .onSuccess(in -> relay(request, api, in))
-                  .onFailure(err -> request.response().setStatusCode(502).end(String.valueOf(err)));
             });
+  }
+
+  /** Refuses a change to a Job's immutable fields, as the API server's validation does. */
+  private void checkImmutable(
+      HttpServerRequest request, ApiPath api, MultiMap headers, Buffer body) {
+    send(HttpMethod.GET, request.path(), MultiMap.caseInsensitiveMultiMap(), null)
+        .compose(HttpClientResponse::body)
+        .onSuccess(
+            current -> {
+              Admission.Refusal refusal = null;
+              try {
+                refusal =
+                    Admission.immutable(
+                        api,
+                        current.toString(),
+                        request.method().name(),
+                        Objects.requireNonNullElse(headers.get("Content-Type"), ""),
+                        body.toString());
+              } catch (RuntimeException unreadable) {
+                // Let the mock server answer what it makes of it.
+              }
+              if (refusal != null) {
+                refuse(request.response(), refusal);
+              } else {
+                proceed(request, api, headers, body);
+              }
+            })
+        .onFailure(err -> request.response().setStatusCode(502).end(String.valueOf(err)));
+  }
+
+  private void proceed(HttpServerRequest request, ApiPath api, MultiMap headers, Buffer body) {
+    String method = request.method().name();
+    String type = Objects.requireNonNullElse(headers.get("Content-Type"), "");
+    if (method.equals("PATCH") && type.startsWith("application/apply-patch")) {
+      applyServerSide(request, api, body);
+      return;
+    }
+    if (method.equals("PATCH") && type.startsWith("application/strategic-merge-patch")) {
+      // The mock knows JSON and merge patches only; a merge patch is the nearest.
+      headers.set("Content-Type", "application/merge-patch+json");
+    }
+    send(request.method(), request.uri(), headers, body)
+        .onSuccess(in -> relay(request, api, in))
+        .onFailure(err -> request.response().setStatusCode(502).end(String.valueOf(err)));
+  }
+
+  private static void refuse(HttpServerResponse response, Admission.Refusal refusal) {
+    response
+        .setStatusCode(refusal.status().getInteger("code"))
+        .putHeader("Content-Type", "application/json")
+        .end(refusal.status().encode());
   }
 
   private Future<HttpClientResponse> send(

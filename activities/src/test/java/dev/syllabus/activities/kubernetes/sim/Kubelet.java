@@ -612,8 +612,7 @@ final class Kubelet implements ApiFront.LogSource {
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       boolean escaped = m.start() > 0 && value.charAt(m.start() - 1) == '$';
-      String replacement =
-          escaped ? m.group().substring(0) : env.getOrDefault(m.group(1), m.group());
+      String replacement = escaped ? m.group() : env.getOrDefault(m.group(1), m.group());
       m.appendReplacement(out, Matcher.quoteReplacement(replacement));
     }
     m.appendTail(out);

@@ -306,6 +306,22 @@ class SimulatedClusterTest {
   }
 
   @Test
+  void aJobsTemplateCannotChangeOnceItStarted() {
+    client.batch().v1().jobs().resource(trainingJob("fixed", 0, 10)).create();
+    Job changed = trainingJob("fixed", 0, 20);
+    KubernetesClientException refused =
+        assertThrows(
+            KubernetesClientException.class,
+            () -> client.batch().v1().jobs().resource(changed).update());
+    assertEquals(422, refused.getCode());
+    assertTrue(
+        refused.getMessage().contains("spec.template: Invalid value: "), refused.getMessage());
+    assertTrue(refused.getMessage().contains("field is immutable"), refused.getMessage());
+    setSuspend("fixed", true);
+    assertTrue(client.batch().v1().jobs().withName("fixed").get().getSpec().getSuspend());
+  }
+
+  @Test
   void anUnpullableImageWaitsInErrImagePullThenImagePullBackOff() {
     cluster.unpullableImage("ghcr.io/bad/image:1");
     client
@@ -732,7 +748,8 @@ class SimulatedClusterTest {
                   public void onDelete(Job job, boolean unknown) {}
                 });
     int lists = cluster.requests().count("list", "jobs");
-    cluster.await(() -> cluster.expireWatches() >= 2, WAIT);
+    cluster.await(() -> cluster.openWatches() == 2, WAIT);
+    assertEquals(2, cluster.expireWatches());
 
     cluster.await(() -> closed.get() != null, WAIT);
     assertTrue(closed.get().isHttpGone(), closed.get().toString());

@@ -60,6 +60,11 @@ final class WatchFeeds {
     }
   }
 
+  /** How many client watches are open. */
+  int open() {
+    return subscribers.size();
+  }
+
   /** Ends every client watch with a 410 Gone ERROR event; returns how many. */
   int expire() {
     List<Subscriber> open = new ArrayList<>(subscribers);

@@ -1,5 +1,7 @@
 package dev.syllabus.activities.kubernetes.sim;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -7,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -16,6 +20,7 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -24,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,9 +38,9 @@ import java.util.function.Consumer;
 
 /**
  * The address clients of a {@link SimulatedCluster} talk to: a small HTTP server in front of
- * fabric8's mock API server. It forwards every API request (websocket watches included), counts
- * them, and itself serves what the mock cannot: {@code pods/{name}/log}, followed or not. It can
- * also end open watches and cut open log streams, as a restarted API server or a flaky network
+ * fabric8's mock API server. It forwards API requests and counts them, serves watches from {@link
+ * WatchFeeds}, and itself serves what the mock cannot: {@code pods/{name}/log}, followed or not. It
+ * can also end open watches and cut open log streams, as a restarted API server or a flaky network
  * would.
  *
  * <p>The simulator talks to the mock server directly, so its own requests are never counted.
@@ -56,6 +62,8 @@ final class ApiFront implements AutoCloseable {
   /** A delete a client asked for, with the propagation policy it named (or null). */
   record Deletion(String resource, String namespace, String name, String propagationPolicy) {}
 
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
   private static final Set<String> HOP_BY_HOP =
       Set.of(
           "host",
@@ -76,7 +84,7 @@ final class ApiFront implements AutoCloseable {
   private final HttpServer server;
   private final RequestCounts counts = new RequestCounts();
   private final Map<String, Integer> created = new ConcurrentHashMap<>();
-  private final Set<WatchTunnel> watches = ConcurrentHashMap.newKeySet();
+  private final WatchFeeds watches;
   private final Set<HttpServerRequest> logStreams = ConcurrentHashMap.newKeySet();
   private final LogSource logs;
   private final Consumer<Deletion> deletions;
@@ -99,6 +107,7 @@ final class ApiFront implements AutoCloseable {
                         "v2.channel.k8s.io",
                         "v3.channel.k8s.io",
                         "v4.channel.k8s.io")));
+    this.watches = new WatchFeeds(backend, backendHost, backendPort);
     server.requestHandler(this::handle);
     await(server.listen());
   }
@@ -115,18 +124,18 @@ final class ApiFront implements AutoCloseable {
     return created.getOrDefault(resource, 0);
   }
 
+  int openWatches() {
+    return watches.open();
+  }
+
   /** Ends every open watch with a 410 Gone error event, as an API server does with stale ones. */
   int expireWatches() {
-    List<WatchTunnel> open = new ArrayList<>(watches);
-    open.forEach(WatchTunnel::expire);
-    return open.size();
+    return watches.expire();
   }
 
   /** Closes every open watch without an error, as an API server does at its watch timeout. */
   int closeWatches() {
-    List<WatchTunnel> open = new ArrayList<>(watches);
-    open.forEach(WatchTunnel::close);
-    return open.size();
+    return watches.closeAll();
   }
 
   /** Drops the connection of every open log follow mid-stream, without ending the response. */
@@ -155,7 +164,9 @@ final class ApiFront implements AutoCloseable {
     } else {
       counts.record(api.verb(request.method().name(), watch), api.qualifiedResource());
     }
-    if (isWebSocket(request)) {
+    if (api != null && watch) {
+      watches.serve(request, api, isWebSocket(request));
+    } else if (isWebSocket(request)) {
       tunnel(request);
     } else if (api != null
         && "pods".equals(api.resource())
@@ -171,42 +182,162 @@ final class ApiFront implements AutoCloseable {
     request
         .body()
         .onSuccess(
-            body -> {
-              if (api != null && api.name() != null && request.method().name().equals("DELETE")) {
+            received -> {
+              Buffer body = received;
+              String method = request.method().name();
+              if (api != null && api.name() != null && method.equals("DELETE")) {
                 deletions.accept(
                     new Deletion(
                         api.resource(), api.namespace(), api.name(), propagationPolicy(body)));
               }
-              RequestOptions options =
-                  new RequestOptions()
-                      .setMethod(request.method())
-                      .setHost(backendHost)
-                      .setPort(backendPort)
-                      .setURI(request.uri())
-                      .setHeaders(endToEnd(request.headers()));
-              HttpServerResponse response = request.response();
-              backend
-                  .request(options)
-                  .compose(out -> out.send(body))
-                  .onSuccess(
-                      in -> {
-                        if (request.method().name().equals("POST")
-                            && in.statusCode() == 201
-                            && api != null) {
-                          created.merge(api.resource(), 1, Integer::sum);
-                        }
-                        response.setStatusCode(in.statusCode());
-                        response.headers().addAll(endToEnd(in.headers()));
-                        String length = in.getHeader("Content-Length");
-                        if (length != null) {
-                          response.putHeader("Content-Length", length);
-                        } else {
-                          response.setChunked(true);
-                        }
-                        in.pipeTo(response);
-                      })
-                  .onFailure(err -> response.setStatusCode(502).end(String.valueOf(err)));
+              MultiMap headers = endToEnd(request.headers());
+              String type = Objects.requireNonNullElse(headers.get("Content-Type"), "");
+              if (method.equals("POST")
+                  && api != null
+                  && type.contains("json")
+                  && body.length() > 0) {
+                JsonObject object = body.toJsonObject();
+                Admission.Refusal refusal = Admission.admit(api, object);
+                if (refusal != null) {
+                  refuse(request.response(), refusal);
+                  return;
+                }
+                body = object.toBuffer();
+              }
+              if (api != null
+                  && api.resource().equals("jobs")
+                  && api.name() != null
+                  && api.subresource() == null
+                  && (method.equals("PUT") || method.equals("PATCH"))) {
+                checkImmutable(request, api, headers, body);
+              } else {
+                proceed(request, api, headers, body);
+              }
             });
+  }
+
+  /** Refuses a change to a Job's immutable fields, as the API server's validation does. */
+  private void checkImmutable(
+      HttpServerRequest request, ApiPath api, MultiMap headers, Buffer body) {
+    send(HttpMethod.GET, request.path(), MultiMap.caseInsensitiveMultiMap(), null)
+        .compose(HttpClientResponse::body)
+        .onSuccess(
+            current -> {
+              Admission.Refusal refusal = null;
+              try {
+                refusal =
+                    Admission.immutable(
+                        api,
+                        current.toString(),
+                        request.method().name(),
+                        Objects.requireNonNullElse(headers.get("Content-Type"), ""),
+                        body.toString());
+              } catch (RuntimeException unreadable) {
+                // Let the mock server answer what it makes of it.
+              }
+              if (refusal != null) {
+                refuse(request.response(), refusal);
+              } else {
+                proceed(request, api, headers, body);
+              }
+            })
+        .onFailure(err -> request.response().setStatusCode(502).end(String.valueOf(err)));
+  }
+
+  private void proceed(HttpServerRequest request, ApiPath api, MultiMap headers, Buffer body) {
+    String method = request.method().name();
+    String type = Objects.requireNonNullElse(headers.get("Content-Type"), "");
+    if (method.equals("PATCH") && type.startsWith("application/apply-patch")) {
+      applyServerSide(request, api, body);
+      return;
+    }
+    if (method.equals("PATCH") && type.startsWith("application/strategic-merge-patch")) {
+      // The mock knows JSON and merge patches only; a merge patch is the nearest.
+      headers.set("Content-Type", "application/merge-patch+json");
+    }
+    send(request.method(), request.uri(), headers, body)
+        .onSuccess(in -> relay(request, api, in))
+        .onFailure(err -> request.response().setStatusCode(502).end(String.valueOf(err)));
+  }
+
+  private static void refuse(HttpServerResponse response, Admission.Refusal refusal) {
+    response
+        .setStatusCode(refusal.status().getInteger("code"))
+        .putHeader("Content-Type", "application/json")
+        .end(refusal.status().encode());
+  }
+
+  private Future<HttpClientResponse> send(
+      HttpMethod method, String uri, MultiMap headers, Buffer body) {
+    RequestOptions options =
+        new RequestOptions()
+            .setMethod(method)
+            .setHost(backendHost)
+            .setPort(backendPort)
+            .setURI(uri)
+            .setHeaders(headers);
+    return backend.request(options).compose(out -> body == null ? out.send() : out.send(body));
+  }
+
+  /** Streams the mock server's answer back; a PATCH answers 200 as a real API server does. */
+  private void relay(HttpServerRequest request, ApiPath api, HttpClientResponse in) {
+    HttpServerResponse response = request.response();
+    String method = request.method().name();
+    if (method.equals("POST") && in.statusCode() == 201 && api != null) {
+      created.merge(api.resource(), 1, Integer::sum);
+    }
+    response.setStatusCode(
+        method.equals("PATCH") && in.statusCode() == 202 ? 200 : in.statusCode());
+    response.headers().addAll(endToEnd(in.headers()));
+    String length = in.getHeader("Content-Length");
+    if (length != null) {
+      response.putHeader("Content-Length", length);
+    } else {
+      response.setChunked(true);
+    }
+    in.pipeTo(response);
+  }
+
+  /**
+   * Server-side apply, which the mock server does not know: the object is created when it is
+   * missing, else merge-patched with what was applied (no field managers, no conflicts).
+   */
+  private void applyServerSide(HttpServerRequest request, ApiPath api, Buffer body) {
+    HttpServerResponse response = request.response();
+    Buffer json;
+    try {
+      json = Buffer.buffer(YAML.readTree(body.getBytes()).toString());
+    } catch (IOException e) {
+      response.setStatusCode(400).end("invalid apply patch: " + e.getMessage());
+      return;
+    }
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
+    String path = request.path();
+    send(HttpMethod.GET, path, MultiMap.caseInsensitiveMultiMap(), null)
+        .compose(
+            existing -> {
+              existing.resume();
+              if (existing.statusCode() == 404) {
+                String collection = path.substring(0, path.lastIndexOf('/' + api.name()));
+                return send(HttpMethod.POST, collection, headers, json);
+              }
+              headers.set("Content-Type", "application/merge-patch+json");
+              return send(HttpMethod.PATCH, path, headers, json);
+            })
+        .onSuccess(
+            in ->
+                in.body()
+                    .onSuccess(
+                        answer -> {
+                          if (in.statusCode() == 201) {
+                            created.merge(api.resource(), 1, Integer::sum);
+                          }
+                          response
+                              .setStatusCode(in.statusCode() == 202 ? 200 : in.statusCode())
+                              .putHeader("Content-Type", "application/json")
+                              .end(answer);
+                        }))
+        .onFailure(err -> response.setStatusCode(502).end(String.valueOf(err)));
   }
 
   private void tunnel(HttpServerRequest request) {
@@ -231,51 +362,20 @@ final class ApiFront implements AutoCloseable {
               client.pause();
               backend
                   .webSocket(options)
-                  .onSuccess(server -> new WatchTunnel(client, server).open())
+                  .onSuccess(server -> join(client, server))
                   .onFailure(err -> client.close((short) 1011, "backend: " + err.getMessage()));
             });
   }
 
-  /** One client websocket and the mock server's, joined. */
-  private final class WatchTunnel {
-    private final ServerWebSocket client;
-    private final WebSocket server;
-
-    WatchTunnel(ServerWebSocket client, WebSocket server) {
-      this.client = client;
-      this.server = server;
-    }
-
-    void open() {
-      watches.add(this);
-      server.textMessageHandler(client::writeTextMessage);
-      server.binaryMessageHandler(client::writeBinaryMessage);
-      client.textMessageHandler(server::writeTextMessage);
-      client.binaryMessageHandler(server::writeBinaryMessage);
-      server.closeHandler(v -> close());
-      client.closeHandler(v -> close());
-      server.exceptionHandler(e -> close());
-      client.exceptionHandler(e -> close());
-      client.resume();
-    }
-
-    void expire() {
-      if (watches.remove(this)) {
-        client.writeTextMessage(
-            "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"apiVersion\":\"v1\","
-                + "\"metadata\":{},\"status\":\"Failure\",\"message\":\"too old resource version\","
-                + "\"reason\":\"Expired\",\"code\":410}}");
-        client.close((short) 1000);
-        server.close();
-      }
-    }
-
-    void close() {
-      if (watches.remove(this)) {
-        client.close();
-        server.close();
-      }
-    }
+  /** Joins a client websocket (exec, attach, port-forward) to the mock server's. */
+  private static void join(ServerWebSocket client, WebSocket server) {
+    server.textMessageHandler(client::writeTextMessage);
+    server.binaryMessageHandler(client::writeBinaryMessage);
+    client.textMessageHandler(server::writeTextMessage);
+    client.binaryMessageHandler(server::writeBinaryMessage);
+    server.closeHandler(v -> client.close());
+    client.closeHandler(v -> server.close());
+    client.resume();
   }
 
   private void serveLog(HttpServerRequest request, ApiPath api) {

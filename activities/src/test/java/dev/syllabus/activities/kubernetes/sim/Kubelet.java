@@ -165,7 +165,7 @@ final class Kubelet implements ApiFront.LogSource {
     List<Pod> bound = new ArrayList<>();
     List<Pod> pending = new ArrayList<>();
     for (Pod pod : pods) {
-      logs.computeIfAbsent(key(pod), k -> new PodLogs(pod));
+      logsOf(pod);
       if (pod.getSpec().getNodeName() != null) {
         bound.add(pod);
       } else if (!Kube.terminal(pod)) {
@@ -612,8 +612,7 @@ final class Kubelet implements ApiFront.LogSource {
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       boolean escaped = m.start() > 0 && value.charAt(m.start() - 1) == '$';
-      String replacement =
-          escaped ? m.group().substring(0) : env.getOrDefault(m.group(1), m.group());
+      String replacement = escaped ? m.group() : env.getOrDefault(m.group(1), m.group());
       m.appendReplacement(out, Matcher.quoteReplacement(replacement));
     }
     m.appendTail(out);
@@ -797,6 +796,14 @@ final class Kubelet implements ApiFront.LogSource {
     return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
   }
 
+  /** The logs of this pod: a new pod of the same name starts with none. */
+  private PodLogs logsOf(Pod pod) {
+    return logs.compute(
+        key(pod),
+        (k, old) ->
+            old != null && old.uid.equals(pod.getMetadata().getUid()) ? old : new PodLogs(pod));
+  }
+
   private void wakeAt(long nanoTime) {
     long delay = Math.max(0, nanoTime - System.nanoTime());
     clock.schedule(wake, delay, TimeUnit.NANOSECONDS);
@@ -855,7 +862,7 @@ final class Kubelet implements ApiFront.LogSource {
     }
 
     PodLogs logs() {
-      return logs.computeIfAbsent(key(pod), k -> new PodLogs(pod));
+      return logsOf(pod);
     }
   }
 
@@ -933,8 +940,10 @@ final class Kubelet implements ApiFront.LogSource {
   private static final class PodLogs {
     final Map<String, ContainerLogs> containers = new LinkedHashMap<>();
     final String defaultContainer;
+    final String uid;
 
     PodLogs(Pod pod) {
+      uid = pod.getMetadata().getUid();
       for (Container c : pod.getSpec().getContainers()) {
         containers.put(c.getName(), new ContainerLogs());
       }

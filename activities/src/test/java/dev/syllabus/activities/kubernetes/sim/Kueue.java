@@ -86,6 +86,7 @@ final class Kueue {
     Map<String, Object> status = copyStatus(workload);
     List<Map<String, Object>> conditions = conditions(status);
     String now = Kube.now();
+    long generation = Objects.requireNonNullElse(workload.getMetadata().getGeneration(), 1L);
     int gpus = gpus(workload);
     int change = 0;
     boolean active = !Boolean.FALSE.equals(spec(workload).get("active"));
@@ -93,6 +94,7 @@ final class Kueue {
       boolean failed = JobController.isTrue(job.getStatus(), "Failed");
       set(
           conditions,
+          generation,
           "Finished",
           "True",
           failed ? "Failed" : "Succeeded",
@@ -101,7 +103,7 @@ final class Kueue {
       change = reserved(workload) ? -gpus : 0;
     } else if (!active) {
       if (reserved(workload) || !isTrue(workload, "Evicted")) {
-        set(conditions, "Evicted", "True", "InactiveWorkload", DEACTIVATED, now);
+        set(conditions, generation, "Evicted", "True", "InactiveWorkload", DEACTIVATED, now);
         if (!Boolean.TRUE.equals(job.getSpec().getSuspend())) {
           setSuspend(job, true);
           clearStartTime(job);
@@ -111,9 +113,10 @@ final class Kueue {
                 || (Objects.requireNonNullElse(job.getStatus().getActive(), 0) == 0
                     && Objects.requireNonNullElse(job.getStatus().getTerminating(), 0) == 0);
         if (reserved(workload) && podsGone && Boolean.TRUE.equals(job.getSpec().getSuspend())) {
-          set(conditions, "QuotaReserved", "False", "Pending", DEACTIVATED, now);
+          set(conditions, generation, "QuotaReserved", "False", "Pending", DEACTIVATED, now);
           set(
               conditions,
+              generation,
               "Admitted",
               "False",
               "NoReservation",
@@ -129,14 +132,29 @@ final class Kueue {
         status.put("admission", admission(workload, gpus));
         set(
             conditions,
+            generation,
             "QuotaReserved",
             "True",
             "QuotaReserved",
             "Quota reserved in ClusterQueue " + CLUSTER_QUEUE,
             now);
-        set(conditions, "Admitted", "True", "Admitted", "The workload is admitted", now);
+        set(
+            conditions,
+            generation,
+            "Admitted",
+            "True",
+            "Admitted",
+            "The workload is admitted",
+            now);
         if (isTrue(workload, "Evicted")) {
-          set(conditions, "Evicted", "False", "QuotaReserved", "Previously: " + DEACTIVATED, now);
+          set(
+              conditions,
+              generation,
+              "Evicted",
+              "False",
+              "QuotaReserved",
+              "Previously: " + DEACTIVATED,
+              now);
         }
         change = gpus;
       } else {
@@ -156,6 +174,7 @@ final class Kueue {
                     + " more needed";
         set(
             conditions,
+            generation,
             "QuotaReserved",
             "False",
             "Pending",
@@ -349,6 +368,7 @@ final class Kueue {
   /** A metav1.Condition: its transition time moves only when its status does. */
   private static void set(
       List<Map<String, Object>> conditions,
+      long generation,
       String type,
       String status,
       String reason,
@@ -359,7 +379,7 @@ final class Kueue {
     condition.put("status", status);
     condition.put("reason", reason);
     condition.put("message", message);
-    condition.put("observedGeneration", 1);
+    condition.put("observedGeneration", generation);
     condition.put("lastTransitionTime", now);
     for (int i = 0; i < conditions.size(); i++) {
       Map<String, Object> old = conditions.get(i);

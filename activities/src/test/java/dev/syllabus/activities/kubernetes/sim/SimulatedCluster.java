@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -74,6 +75,9 @@ import org.slf4j.LoggerFactory;
  * All simulated work runs on one thread, so the cluster moves one step at a time.
  */
 public final class SimulatedCluster implements AutoCloseable {
+  /** Kueue's Workloads, for {@code client.genericKubernetesResources(WORKLOADS)}. */
+  public static final ResourceDefinitionContext WORKLOADS = Kueue.WORKLOADS;
+
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedCluster.class);
 
   /** The mock web server logs every request at INFO through java.util.logging: too much. */
@@ -102,6 +106,7 @@ public final class SimulatedCluster implements AutoCloseable {
   private final Kubelet kubelet;
   private final EndpointSliceController endpointSlices;
   private volatile boolean closed;
+  private volatile long lastEvent = System.nanoTime();
 
   private SimulatedCluster(String namespace, Path artifactsDir) throws IOException {
     this.namespace = namespace;
@@ -212,7 +217,7 @@ public final class SimulatedCluster implements AutoCloseable {
     return this;
   }
 
-  /** Wall time of one simulated training step (10 ms by default). */
+  /** Wall time of one simulated training step (10 ms by default), for trainers started from now. */
   public SimulatedCluster trainerSpeed(Duration perStep) {
     settings.trainerSpeed = perStep;
     return this;
@@ -297,6 +302,11 @@ public final class SimulatedCluster implements AutoCloseable {
     return front.cutLogStreams();
   }
 
+  /** How many client watches (informers' included) are open now. */
+  public int openWatches() {
+    return front.openWatches();
+  }
+
   /** Ends every open watch with a 410 Gone ERROR event, so clients must list again. */
   public int expireWatches() {
     return front.expireWatches();
@@ -346,22 +356,40 @@ public final class SimulatedCluster implements AutoCloseable {
 
   @Override
   public void close() {
+    client.close();
     closed = true;
     clock.shutdownNow();
     try {
       clock.awaitTermination(5, TimeUnit.SECONDS);
+      awaitQuiet();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     watches.forEach(Watch::close);
-    client.close();
     control.close();
     front.close();
-    server.shutdown();
+    try {
+      server.shutdown();
+    } catch (IllegalStateException e) {
+      LOG.warn("the mock API server did not stop cleanly", e);
+    }
     try (Stream<Path> paths = Files.walk(scratch)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException | UncheckedIOException e) {
       LOG.debug("could not clean {}", scratch, e);
+    }
+  }
+
+  /**
+   * Waits until the mock server has sent its last watch events. Its watch listener blocks an event
+   * loop for up to a minute when a watch closes while an event is on its way, so watches close only
+   * once nothing is written any more.
+   */
+  private void awaitQuiet() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    while (System.nanoTime() - lastEvent < TimeUnit.MILLISECONDS.toNanos(200)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
     }
   }
 
@@ -442,6 +470,7 @@ public final class SimulatedCluster implements AutoCloseable {
         new Watcher<>() {
           @Override
           public void eventReceived(Action action, T resource) {
+            lastEvent = System.nanoTime();
             wake();
           }
 

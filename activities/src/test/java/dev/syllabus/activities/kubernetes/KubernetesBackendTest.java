@@ -340,6 +340,20 @@ class KubernetesBackendTest {
 
   @Test
   void pauseSuspendsTheJobAndResumeCarriesOnFromItsCheckpoint() {
+    pauseAndResume(false);
+  }
+
+  /**
+   * A real Job controller counts a pod that exits 0 after SIGTERM as succeeded, so a suspended Job
+   * may complete: it is stopped all the same, and made anew to resume.
+   */
+  @Test
+  void aJobThatCompletesWhileSuspendingIsMadeAnewToResume() {
+    pauseAndResume(true);
+  }
+
+  private void pauseAndResume(boolean stoppedPodsCount) {
+    cluster.suspendCountsStoppedPods(stoppedPodsCount);
     cluster.trainerSpeed(Duration.ofMillis(40));
     start("r2", recipe(400, sft(1.0)));
     eventually("sft trains", () -> phase("r2", 0).step() >= 30);
@@ -351,8 +365,13 @@ class KubernetesBackendTest {
     assertEquals(Boolean.TRUE, suspended.getSpec().getSuspend());
     assertEquals(
         List.of(),
-        names(kube().pods().inNamespace(NS).withLabel("job-name", name).list().getItems().stream()),
-        "a paused phase holds no pods (its GPUs are free)");
+        names(
+            kube().pods().inNamespace(NS).withLabel("job-name", name).list().getItems().stream()
+                .filter(
+                    p ->
+                        !"Succeeded".equals(p.getStatus().getPhase())
+                            && !"Failed".equals(p.getStatus().getPhase()))),
+        "a paused phase runs no pods (its GPUs are free)");
     long saved =
         new ArtifactStore(artifacts)
             .latestCheckpoint(artifacts.resolve("r2/0-sft"))
@@ -364,13 +383,16 @@ class KubernetesBackendTest {
     RunStatus done = finish("r2");
     assertEquals(RunState.COMPLETED, done.state(), done.toString());
     assertEquals(400, done.phases().get(0).step());
-    assertEquals(1, cluster.createdCount("jobs"), "one Job, suspended and resumed");
+    assertEquals(
+        stoppedPodsCount ? 2 : 1,
+        cluster.createdCount("jobs"),
+        "one Job, suspended and resumed; made anew when it completed while suspending");
     List<io.fabric8.kubernetes.api.model.Pod> pods =
         kube().pods().inNamespace(NS).withLabel("job-name", name).list().getItems();
-    assertEquals(1, pods.size(), "the pod of the resumed Job (the first was deleted at the pause)");
+    pods.sort(java.util.Comparator.comparing(p -> p.getMetadata().getCreationTimestamp()));
     assertTrue(
         cluster
-            .podLog(pods.get(0).getMetadata().getName())
+            .podLog(pods.get(pods.size() - 1).getMetadata().getName())
             .contains("Continuing training from global step " + saved),
         "the new pod resumed from the checkpoint saved at the pause");
   }
@@ -538,21 +560,86 @@ class KubernetesBackendTest {
     assertEquals(1, cluster.createdCount("jobs"), "exactly one Job was ever created");
   }
 
+  private static dev.syllabus.workflows.job.PhaseTask task(String run, long steps) {
+    return new dev.syllabus.workflows.job.PhaseTask(
+        run,
+        "k8s",
+        0,
+        sft(1.0).build(),
+        new dev.syllabus.workflows.recipe.StepRange(0, steps),
+        steps,
+        dev.syllabus.workflows.job.Triplet.EMPTY,
+        DataSpec.of("org/sft-mix"),
+        100,
+        0,
+        null);
+  }
+
+  /**
+   * Broken log streams and expired watches while a job runs: the log is read again from the last
+   * line's second ({@code sinceTime}) and the lines already read are skipped, so that every line is
+   * read exactly once; the informers list again and carry on.
+   */
+  @Test
+  void brokenLogStreamsAndExpiredWatchesNeitherLoseNorRepeatALine() throws Exception {
+    cluster.trainerSpeed(Duration.ofMillis(20)).logEvery(1, 25);
+    var rendered = backend.render(task("c1", 300), 1);
+    var activityEnv = io.temporal.testing.TestActivityEnvironment.newInstance();
+    try {
+      activityEnv.registerActivitiesImplementations(backend);
+      dev.syllabus.workflows.PhaseActivities stub =
+          activityEnv.newActivityStub(
+              dev.syllabus.workflows.PhaseActivities.class,
+              io.temporal.activity.ActivityOptions.newBuilder()
+                  .setStartToCloseTimeout(Duration.ofMinutes(2))
+                  .setHeartbeatTimeout(Duration.ofSeconds(30))
+                  .build());
+      var snapshot = stub.startJob(rendered);
+      int cuts = 0;
+      int expired = 0;
+      while (!snapshot.state().hasEnded()) {
+        snapshot = stub.followJob(rendered.job(), snapshot, 200);
+        if (snapshot.step() > 0 && cuts + expired < 12) {
+          cuts += cluster.cutLogStreams();
+          expired += cluster.expireWatches();
+        }
+      }
+      assertEquals(dev.syllabus.workflows.job.JobState.SUCCEEDED, snapshot.state());
+      assertTrue(cuts >= 3, "log streams were cut mid-job: " + cuts);
+      assertTrue(expired >= 3, "watches expired mid-job: " + expired);
+      String pod =
+          kube()
+              .pods()
+              .inNamespace(NS)
+              .withLabel("job-name", rendered.job().name())
+              .list()
+              .getItems()
+              .get(0)
+              .getMetadata()
+              .getName();
+      String log = cluster.podLog(pod);
+      // Lines end with \n; tqdm's \r redraws stay inside a line, as in a real container log.
+      long lines = log.chars().filter(c -> c == '\n').count();
+      assertEquals(lines, snapshot.logOffset(), "every line read exactly once");
+      assertEquals(300, snapshot.step());
+      assertEquals(lastLoss(log), snapshot.loss());
+    } finally {
+      activityEnv.close();
+    }
+  }
+
+  private static Double lastLoss(String log) {
+    Double loss = null;
+    var m = java.util.regex.Pattern.compile("'(?:train_)?loss': '?([0-9.eE+-]+)'?").matcher(log);
+    while (m.find()) {
+      loss = Double.parseDouble(m.group(1));
+    }
+    return loss;
+  }
+
   @Test
   void creatingTwiceAdoptsButAForeignObjectOfTheSameNameIsRefused() {
-    var task =
-        new dev.syllabus.workflows.job.PhaseTask(
-            "a1",
-            "k8s",
-            0,
-            sft(1.0).build(),
-            new dev.syllabus.workflows.recipe.StepRange(0, 50),
-            50,
-            dev.syllabus.workflows.job.Triplet.EMPTY,
-            DataSpec.of("org/sft-mix"),
-            100,
-            0,
-            null);
+    var task = task("a1", 50);
     var rendered = backend.render(task, 1);
     backend.startJob(rendered);
     backend.startJob(rendered); // a retried activity

@@ -181,6 +181,38 @@ final class ClusterCache implements AutoCloseable {
     return statefulSets.getStore().getByKey(namespace + "/" + name);
   }
 
+  /** The Deployments and StatefulSets carrying all of {@code labels}: a phase's servers. */
+  List<HasMetadata> servers(Map<String, String> labels) {
+    List<HasMetadata> out = new ArrayList<>();
+    for (Deployment d : deployments.getStore().list()) {
+      if (carries(d, labels)) {
+        out.add(d);
+      }
+    }
+    for (StatefulSet s : statefulSets.getStore().list()) {
+      if (carries(s, labels)) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /** The EndpointSlices carrying all of {@code labels} (slices carry their Service's labels). */
+  List<EndpointSlice> endpointSlices(Map<String, String> labels) {
+    List<EndpointSlice> out = new ArrayList<>();
+    for (EndpointSlice slice : endpointSlices.getStore().list()) {
+      if (carries(slice, labels)) {
+        out.add(slice);
+      }
+    }
+    return out;
+  }
+
+  private static boolean carries(HasMetadata object, Map<String, String> labels) {
+    Map<String, String> own = object.getMetadata().getLabels();
+    return own != null && own.entrySet().containsAll(labels.entrySet());
+  }
+
   /** The pods a Job created, oldest first. */
   List<Pod> podsOf(Job job) {
     String uid = job.getMetadata().getUid();

@@ -61,6 +61,18 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
   /** On a Job Syllabus asked to stop: the reason. Removed when it is resumed. */
   public static final String STOP_ANNOTATION = "syllabus.dev/stop-requested";
 
+  /**
+   * On a paused phase's server (Deployment, StatefulSet): its replicas before the pause scaled it
+   * to zero, so that a paused phase holds no GPUs.
+   */
+  public static final String REPLICAS_ANNOTATION = "syllabus.dev/replicas";
+
+  /**
+   * On a resumed Job whose servers are starting again: it stays suspended until they are ready,
+   * then the worker following it starts it.
+   */
+  public static final String RESUME_ANNOTATION = "syllabus.dev/resume-when-servers-ready";
+
   /** How long a Job may be missing from what the informer shows before it counts as deleted. */
   static final long MISSING_GRACE_MILLIS = 30_000;
 
@@ -338,10 +350,18 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
       if ((now >= reportAt && progressed) || now >= latest) {
         return seen;
       }
+      if (seen.waitingForCapacity() && now >= from(reportAt, reportEveryMillis, 10)) {
+        return seen; // the workflow checks the capacity deadline
+      }
       context.heartbeat(seen);
       long wait = progressed ? reportAt - now : Math.min(latest - now, 5_000);
       await(c, version, Math.max(1, Math.min(wait, 5_000)));
     }
+  }
+
+  /** The moment {@code times} report intervals after the call began. */
+  private static long from(long reportAt, long reportEveryMillis, int times) {
+    return reportAt - reportEveryMillis + times * reportEveryMillis;
   }
 
   private static void await(ClusterCache c, long version, long millis) {
@@ -372,6 +392,21 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
               + " (was it deleted outside Syllabus?)");
     }
     missingSince.remove(ref.name());
+    String serversWaiting = startWhenServersReady(ref, job);
+    if (serversWaiting != null) {
+      return new JobSnapshot(
+          JobState.PENDING,
+          before.step(),
+          before.maxSteps(),
+          before.loss(),
+          before.evalLoss(),
+          before.checkpointStep(),
+          before.logOffset(),
+          null,
+          "waiting for servers: " + serversWaiting,
+          false,
+          false);
+    }
     long maxSteps = maxSteps(job);
     if (maxSteps == 0) {
       maxSteps = before.maxSteps();
@@ -405,6 +440,48 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
         s.capacity);
   }
 
+  /**
+   * A Job resumed while its servers start again: starts it (unsuspends it, or activates its Kueue
+   * Workload) once they are ready. Returns what they still wait for, or null when the Job is not
+   * waiting for them (any more).
+   */
+  private String startWhenServersReady(JobRef ref, Job job) {
+    if (annotation(job, RESUME_ANNOTATION) == null
+        || annotation(job, STOP_ANNOTATION) != null) {
+      return null;
+    }
+    String waiting = serversNotReady(ref);
+    if (waiting != null) {
+      return waiting;
+    }
+    if (queue(job) != null) {
+      GenericKubernetesResource workload = cache().workloadOf(job);
+      if (workload != null) {
+        setActive(workload, true);
+      }
+      patchJob(ref, "{\"metadata\":{\"annotations\":{\"" + RESUME_ANNOTATION + "\":null}}}");
+    } else {
+      patchJob(
+          ref,
+          "{\"metadata\":{\"annotations\":{\""
+              + RESUME_ANNOTATION
+              + "\":null}},\"spec\":{\"suspend\":false}}");
+    }
+    log.info("servers of {} are ready again; started it", ref.name());
+    return null;
+  }
+
+  /**
+   * An annotation's value, or null when it is not there. A removed annotation is absent on a real
+   * API server; fabric8's mock server keeps it with a null value, so an empty value counts as
+   * absent too.
+   */
+  static String annotation(HasMetadata object, String key) {
+    Map<String, String> annotations = object.getMetadata().getAnnotations();
+    String value = annotations == null ? null : annotations.get(key);
+    return value == null || value.isEmpty() ? null : value;
+  }
+
   private record State(
       JobState state, String message, Integer exitCode, boolean permanent, boolean capacity) {
     static State of(JobState state, String message) {
@@ -413,8 +490,7 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
   }
 
   private State state(ClusterCache c, Job job, List<Pod> pods, Long checkpoint, long maxSteps) {
-    Map<String, String> annotations = job.getMetadata().getAnnotations();
-    boolean stopAsked = annotations != null && annotations.containsKey(STOP_ANNOTATION);
+    boolean stopAsked = annotation(job, STOP_ANNOTATION) != null;
     boolean finished = checkpoint != null && maxSteps > 0 && checkpoint >= maxSteps;
     Pod latest = pods.isEmpty() ? null : pods.get(pods.size() - 1);
     PodTrouble trouble = latest == null ? null : PodTrouble.of(latest);
@@ -655,10 +731,127 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
           workload.getMetadata().getName(),
           ref.name(),
           reason);
-      return;
+    } else {
+      patchJob(ref, annotate + ",\"spec\":{\"suspend\":true}}");
+      log.info("suspended job {}: {}", ref.name(), reason);
     }
-    patchJob(ref, annotate + ",\"spec\":{\"suspend\":true}}");
-    log.info("suspended job {}: {}", ref.name(), reason);
+    scaleServersDown(ref);
+  }
+
+  /** A stopped phase's servers go to zero replicas, remembering how many they had. */
+  private void scaleServersDown(JobRef ref) {
+    for (HasMetadata server : cache().servers(attemptLabels(ref))) {
+      if (annotation(server, REPLICAS_ANNOTATION) != null) {
+        continue;
+      }
+      int replicas = replicas(server);
+      patchServer(
+          server,
+          "{\"metadata\":{\"annotations\":{\""
+              + REPLICAS_ANNOTATION
+              + "\":\""
+              + replicas
+              + "\"}},\"spec\":{\"replicas\":0}}");
+      log.info(
+          "scaled {} {} to 0 while {} is stopped",
+          server.getKind(),
+          server.getMetadata().getName(),
+          ref.name());
+    }
+  }
+
+  /** Scales a stopped phase's servers back; true if there were any. */
+  private boolean scaleServersUp(JobRef ref) {
+    boolean any = false;
+    for (HasMetadata server : cache().servers(attemptLabels(ref))) {
+      String replicas = annotation(server, REPLICAS_ANNOTATION);
+      if (replicas == null) {
+        continue;
+      }
+      any = true;
+      patchServer(
+          server,
+          "{\"metadata\":{\"annotations\":{\""
+              + REPLICAS_ANNOTATION
+              + "\":null}},\"spec\":{\"replicas\":"
+              + Integer.parseInt(replicas)
+              + "}}");
+      log.info(
+          "scaled {} {} back to {}", server.getKind(), server.getMetadata().getName(), replicas);
+    }
+    return any;
+  }
+
+  private static int replicas(HasMetadata server) {
+    Integer n =
+        server instanceof Deployment d
+            ? d.getSpec().getReplicas()
+            : ((StatefulSet) server).getSpec().getReplicas();
+    return n == null ? 1 : n;
+  }
+
+  private void patchServer(HasMetadata server, String mergePatch) {
+    String name = server.getMetadata().getName();
+    try {
+      if (server instanceof Deployment) {
+        client
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .withName(name)
+            .patch(PatchContext.of(PatchType.JSON_MERGE), mergePatch);
+      } else {
+        client
+            .apps()
+            .statefulSets()
+            .inNamespace(namespace)
+            .withName(name)
+            .patch(PatchContext.of(PatchType.JSON_MERGE), mergePatch);
+      }
+    } catch (KubernetesClientException e) {
+      throw clusterFailure("scale " + server.getKind() + " " + name, e);
+    }
+  }
+
+  /** What a phase's servers still wait for, from what the informers show; null when ready. */
+  private String serversNotReady(JobRef ref) {
+    ClusterCache c = cache();
+    Map<String, String> labels = attemptLabels(ref);
+    List<String> waiting = new ArrayList<>();
+    for (HasMetadata server : c.servers(labels)) {
+      int want = replicas(server);
+      Integer have;
+      if (server instanceof Deployment d) {
+        have = d.getStatus() == null ? null : d.getStatus().getAvailableReplicas();
+      } else {
+        StatefulSet set = (StatefulSet) server;
+        have = set.getStatus() == null ? null : set.getStatus().getReadyReplicas();
+      }
+      int ready = have == null ? 0 : have;
+      if (ready < want) {
+        waiting.add(
+            server.getKind()
+                + " "
+                + server.getMetadata().getName()
+                + " ("
+                + ready
+                + "/"
+                + want
+                + " available)");
+      }
+    }
+    Map<String, List<EndpointSlice>> byService = new LinkedHashMap<>();
+    for (EndpointSlice slice : c.endpointSlices(labels)) {
+      String service = slice.getMetadata().getLabels().get("kubernetes.io/service-name");
+      byService.computeIfAbsent(service, k -> new ArrayList<>()).add(slice);
+    }
+    byService.forEach(
+        (service, slices) -> {
+          if (!hasReadyEndpoint(slices)) {
+            waiting.add("Service " + service + " (no ready endpoints)");
+          }
+        });
+    return waiting.isEmpty() ? null : String.join("; ", waiting);
   }
 
   @Override
@@ -680,6 +873,10 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
       // It completed while suspending (its pod exited 0 after SIGTERM): a Job that completed
       // cannot run again, so it is made anew; the trainer resumes from its checkpoint.
       recreate(ref, job);
+    } else if (scaleServersUp(ref)) {
+      // The Job starts once its servers are ready again: see startWhenServersReady.
+      patchJob(ref, "{\"metadata\":{\"annotations\":{\"" + RESUME_ANNOTATION + "\":\"true\"}}}");
+      patchJob(ref, "{\"metadata\":{\"annotations\":{\"" + STOP_ANNOTATION + "\":null}}}");
     } else if (queue(job) != null) {
       patchJob(ref, "{\"metadata\":{\"annotations\":{\"" + STOP_ANNOTATION + "\":null}}}");
       GenericKubernetesResource workload = cache().workloadOf(job);
@@ -705,13 +902,18 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
     while (System.currentTimeMillis() < deadline) {
       long version = c.version();
       Job job = c.job(ref.name());
-      if (job != null
-          && (job.getMetadata().getAnnotations() == null
-              || !job.getMetadata().getAnnotations().containsKey(STOP_ANNOTATION))) {
+      if (job != null && annotation(job, STOP_ANNOTATION) == null) {
         return;
       }
       await(c, version, 1_000);
     }
+    Job job = c.job(ref.name());
+    log.warn(
+        "job {} still shows as stopped after 30 s: {}",
+        ref.name(),
+        job == null
+            ? "gone"
+            : job.getMetadata().getAnnotations() + " " + job.getSpec().getSuspend());
   }
 
   private void recreate(JobRef ref, Job old) {

@@ -398,6 +398,46 @@ class KubernetesBackendTest {
   }
 
   @Test
+  void pausingAGrpoPhaseFreesItsServersGpusTooAndResumeWaitsForThemToBeReady() {
+    cluster.trainerSpeed(Duration.ofMillis(40)).serverStartDelay(Duration.ofMillis(800));
+    start("g1", recipe(300, grpo()));
+    eventually("grpo trains", () -> phase("g1", 0).step() >= 20);
+    temporal.newWorkflowStub(CurriculumWorkflow.class, "g1").pause(null);
+    eventually("grpo is paused", () -> phase("g1", 0).state() == PhaseState.PAUSED);
+    String name = Names.jobName("g1", 0, "grpo", 1);
+    for (String server : List.of("vllm", "rewards")) {
+      var d = kube().apps().deployments().inNamespace(NS).withName(name + "-" + server).get();
+      assertEquals(0, d.getSpec().getReplicas(), server + " is scaled to zero while paused");
+    }
+    eventually(
+        "no pod of the phase runs",
+        () ->
+            kube()
+                .pods()
+                .inNamespace(NS)
+                .withLabel(Renderer.RUN_LABEL, "g1")
+                .list()
+                .getItems()
+                .stream()
+                .allMatch(
+                    p ->
+                        "Succeeded".equals(p.getStatus().getPhase())
+                            || "Failed".equals(p.getStatus().getPhase())));
+
+    temporal.newWorkflowStub(CurriculumWorkflow.class, "g1").resume(null);
+    eventually(
+        "the phase waits for its servers before its Job starts again",
+        () -> {
+          PhaseStatus p = phase("g1", 0);
+          return p.message() != null && p.message().startsWith("waiting for servers: ");
+        });
+    assertEquals(Boolean.TRUE, job(name).getSpec().getSuspend(), "not started before they are");
+    RunStatus done = finish("g1");
+    assertEquals(RunState.COMPLETED, done.state(), done.toString());
+    assertEquals(300, done.phases().get(0).step());
+  }
+
+  @Test
   void advanceEndsThePhaseAtItsCheckpointAndTheNextStartsFromIt() {
     cluster.trainerSpeed(Duration.ofMillis(40));
     start(
@@ -419,6 +459,69 @@ class KubernetesBackendTest {
             .orElseThrow()
             .getValue();
     assertEquals("/mnt/syllabus/" + checkpoint, input, "the next phase starts from it");
+  }
+
+  @Test
+  void aJobInAKueueQueueIsPausedThroughItsWorkload() {
+    cluster.trainerSpeed(Duration.ofMillis(40));
+    start("q1", recipe(300, sft(1.0).queue("team-a")));
+    eventually("sft trains", () -> phase("q1", 0).step() >= 20);
+    temporal.newWorkflowStub(CurriculumWorkflow.class, "q1").pause(null);
+    eventually("sft is paused", () -> phase("q1", 0).state() == PhaseState.PAUSED);
+    String name = Names.jobName("q1", 0, "sft", 1);
+    var workload =
+        kube()
+            .genericKubernetesResources(SimulatedCluster.WORKLOADS)
+            .inNamespace(NS)
+            .list()
+            .getItems()
+            .stream()
+            .filter(w -> w.getMetadata().getOwnerReferences().get(0).getName().equals(name))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(false, ((Map<?, ?>) workload.getAdditionalProperties().get("spec")).get("active"));
+    assertEquals(Boolean.TRUE, job(name).getSpec().getSuspend(), "Kueue suspended the Job");
+
+    temporal.newWorkflowStub(CurriculumWorkflow.class, "q1").resume(null);
+    RunStatus done = finish("q1");
+    assertEquals(RunState.COMPLETED, done.state(), done.toString());
+    assertEquals(300, done.phases().get(0).step());
+    assertEquals(1, cluster.createdCount("jobs"));
+  }
+
+  @Test
+  void aQueuedJobThatKueueCannotAdmitWaitsForCapacityUntilTheDeadline() {
+    start(
+        "q2",
+        recipe(
+            100,
+            sft(1.0)
+                .queue("team-a")
+                .resources("train", new WorkloadResources(16, null, null))
+                .deadlines(new Deadlines(Deadlines.DEFAULTS.readyMillis(), 3_000))));
+    eventually(
+        "the phase waits in the queue",
+        () -> {
+          PhaseStatus p = phase("q2", 0);
+          return p.state() == PhaseState.PENDING
+              && p.message() != null
+              && p.message().startsWith("waiting for capacity: queued in Kueue queue team-a");
+        });
+    String message = failure("q2");
+    assertTrue(message.contains("found no room in the cluster within 3s"), message);
+  }
+
+  @Test
+  void serversThatAreNotReadyInTimeFailThePhaseNamingWhatItWaitedFor() {
+    cluster.serverStartDelay(Duration.ofMinutes(10));
+    start(
+        "d1",
+        recipe(100, grpo().deadlines(new Deadlines(2_000, Deadlines.DEFAULTS.capacityMillis()))));
+    String message = failure("d1");
+    assertTrue(message.contains("its servers were not ready within 2s (deadlines.ready)"), message);
+    assertTrue(message.contains("Deployment d1-0-grpo-1-vllm (0/1 available)"), message);
+    assertEquals(0, cluster.createdCount("jobs"));
+    eventually("the servers are torn down", () -> servers("d1").isEmpty());
   }
 
   // --- failing fast --------------------------------------------------------------------------

@@ -446,8 +446,7 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
    * waiting for them (any more).
    */
   private String startWhenServersReady(JobRef ref, Job job) {
-    if (annotation(job, RESUME_ANNOTATION) == null
-        || annotation(job, STOP_ANNOTATION) != null) {
+    if (annotation(job, RESUME_ANNOTATION) == null || annotation(job, STOP_ANNOTATION) != null) {
       return null;
     }
     String waiting = serversNotReady(ref);
@@ -1050,7 +1049,8 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
     }
     Job job = currentJob(ref);
     if (job != null) {
-      if (condition(job, "Complete") || firstCondition(job, "Failed") != null) {
+      if (firstCondition(job, "Complete", "SuccessCriteriaMet", "Failed", "FailureTarget")
+          != null) {
         log.info(
             "job {} finished; kept for its logs until ttlSecondsAfterFinished ({} s)",
             ref.name(),

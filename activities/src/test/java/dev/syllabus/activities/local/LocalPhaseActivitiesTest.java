@@ -179,6 +179,12 @@ class LocalPhaseActivitiesTest {
         Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("tiny_trainer.py"),
         "the pid is the trainer's own, not a wrapper's");
     activities.teardown(rendered.job(), "test over");
+    // The exit code is recorded as the process ends; let it land before the folder is removed.
+    Path exit = store.resolve("run/0-p/jobs/run-0-p-1/exit");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Files.exists(exit) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
   }
 
   @Test

@@ -536,7 +536,9 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
     if (trouble != null && trouble.permanent()) {
       return new State(JobState.FAILED, trouble.message(), exitCode(latest), true, false);
     }
-    boolean live = pods.stream().anyMatch(KubernetesPhaseActivities::live);
+    // A pod counts until the Job controller has accounted for it: a pod that exits 0 while its Job
+    // is suspended may yet complete the Job, which resume must know about.
+    boolean live = pods.stream().anyMatch(p -> live(p) || unaccounted(p)) || hasUncounted(job);
     if (Boolean.TRUE.equals(job.getSpec().getSuspend())) {
       if (live) {
         return State.of(
@@ -623,6 +625,19 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
       }
     }
     return null;
+  }
+
+  /** A finished pod the Job controller has not recorded yet (its tracking finalizer is on). */
+  private static boolean unaccounted(Pod pod) {
+    List<String> finalizers = pod.getMetadata().getFinalizers();
+    return finalizers != null && finalizers.contains("batch.kubernetes.io/job-tracking");
+  }
+
+  private static boolean hasUncounted(Job job) {
+    var uncounted = job.getStatus() == null ? null : job.getStatus().getUncountedTerminatedPods();
+    return uncounted != null
+        && ((uncounted.getSucceeded() != null && !uncounted.getSucceeded().isEmpty())
+            || (uncounted.getFailed() != null && !uncounted.getFailed().isEmpty()));
   }
 
   private static boolean live(Pod pod) {

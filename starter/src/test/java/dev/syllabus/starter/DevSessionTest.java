@@ -96,7 +96,9 @@ class DevSessionTest {
                 && s.get("step").asLong() > pausedAt);
     String log = Files.readString(job.resolve("output.log"));
     assertEquals(
-        2, log.lines().filter(l -> l.startsWith("syllabus: starting x-0-easy-1")).count(), log);
+        1, log.lines().filter(l -> l.startsWith("syllabus: starting x-0-easy-1")).count(), log);
+    assertEquals(
+        1, log.lines().filter(l -> l.startsWith("syllabus: resuming x-0-easy-1")).count(), log);
 
     Cli.Result advance = cli.run("advance", "x", "--address", address);
     assertEquals(0, advance.exitCode(), advance.err());

@@ -2,15 +2,15 @@ package dev.syllabus.worker;
 
 import io.temporal.testserver.TestServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.Optional;
 
 /**
  * A Temporal service inside this process: the Java SDK's test server bound to a port, in real time.
  * What {@code syllabus dev} and {@code syllabus demo} run when no Temporal is at hand. It keeps its
  * state in memory only, and has no Web UI.
  */
-public final class EmbeddedTemporal implements AutoCloseable {
+public final class EmbeddedTemporal implements LocalTemporal {
 
   private final TestServer.PortBoundTestServer server;
   private final int port;
@@ -23,22 +23,25 @@ public final class EmbeddedTemporal implements AutoCloseable {
   /** Starts on {@code port}, or on a free port when it is 0. */
   public static EmbeddedTemporal start(int port) {
     int chosen = port == 0 ? freePort() : port;
-    try (ServerSocket probe = new ServerSocket()) {
-      probe.setReuseAddress(true);
-      probe.bind(new InetSocketAddress("127.0.0.1", chosen));
-    } catch (IOException e) {
-      throw new IllegalStateException(
-          "port "
-              + chosen
-              + " is in use (is another `syllabus dev` or Temporal running? use --port)");
-    }
+    CliDevServer.requireFree(chosen, "--port");
     // true locks time skipping: the server keeps real time. Unlocked, it jumps its clock forward
     // whenever a run waits on nothing but a signal, e.g. while paused, straight to its timeout.
     return new EmbeddedTemporal(TestServer.createPortBoundServer(chosen, true), chosen);
   }
 
+  @Override
   public String address() {
     return "127.0.0.1:" + port;
+  }
+
+  @Override
+  public Optional<String> webUi() {
+    return Optional.empty();
+  }
+
+  @Override
+  public String description() {
+    return "embedded test server, in memory";
   }
 
   public int port() {
@@ -50,7 +53,7 @@ public final class EmbeddedTemporal implements AutoCloseable {
     server.close();
   }
 
-  private static int freePort() {
+  static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     } catch (IOException e) {

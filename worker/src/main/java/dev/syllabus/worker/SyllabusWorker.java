@@ -31,7 +31,8 @@ public final class SyllabusWorker implements AutoCloseable {
     Worker worker = factory.newWorker(taskQueue);
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(backend);
+    worker.registerActivitiesImplementations(
+        HeldActivities.wrap(backend, System.getenv(HeldActivities.VARIABLE)));
     factory.start();
     return new SyllabusWorker(factory);
   }

@@ -35,9 +35,13 @@ import org.slf4j.Logger;
 public class PhaseWorkflowImpl implements PhaseWorkflow {
   private static final Logger log = Workflow.getLogger(PhaseWorkflowImpl.class);
 
+  /**
+   * Render, submit, stop, resume: quick calls. Their timeout is also how long a phase waits to try
+   * again on another worker when the one running the call died, so it is short.
+   */
   private static final ActivityOptions QUICK =
       ActivityOptions.newBuilder()
-          .setStartToCloseTimeout(Duration.ofMinutes(2))
+          .setStartToCloseTimeout(Duration.ofSeconds(30))
           .setRetryOptions(
               RetryOptions.newBuilder()
                   .setInitialInterval(Duration.ofMillis(500))
@@ -86,7 +90,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
         JobRef last = job;
         String why = "phase ended " + status.state().name().toLowerCase(Locale.ROOT);
         Workflow.newDetachedCancellationScope(
-                () -> activities("tear down job " + last.name()).teardown(last, why))
+                () -> teardownActivities("tear down job " + last.name()).teardown(last, why))
             .run();
       }
     }
@@ -216,7 +220,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     failures++;
     String why = failed.message() != null ? failed.message() : "the job failed";
     JobRef failedJob = job;
-    activities("tear down failed job " + failedJob.name()).teardown(failedJob, why);
+    teardownActivities("tear down failed job " + failedJob.name()).teardown(failedJob, why);
     job = null;
     if (failed.permanent()) {
       throw ApplicationFailure.newNonRetryableFailure(
@@ -291,7 +295,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       setState(PhaseState.PENDING, "waiting for servers: " + servers.waitingFor());
       if (stopWanted()) {
         JobRef starting = job;
-        activities("tear down the servers of phase " + phase().name())
+        teardownActivities("tear down the servers of phase " + phase().name())
             .teardown(starting, stopReason());
         job = null;
         return false;
@@ -338,8 +342,19 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
         "advanced" + because() + ": " + handoff.message());
   }
 
+  /**
+   * Collecting digests the checkpoint, which takes long for a large model: it heartbeats instead of
+   * having a short timeout, so a worker that dies meanwhile is noticed within seconds.
+   */
   private Handoff collect() {
-    return activities("collect the checkpoint of phase " + phase().name()).collect(task, job);
+    return Workflow.newActivityStub(
+            PhaseActivities.class,
+            ActivityOptions.newBuilder(QUICK)
+                .setSummary("collect the checkpoint of phase " + phase().name())
+                .setStartToCloseTimeout(Duration.ofHours(2))
+                .setHeartbeatTimeout(Duration.ofSeconds(10))
+                .build())
+        .collect(task, job);
   }
 
   private PhaseOutcome end(PhaseState state, Triplet output, Long checkpointStep, String message) {
@@ -549,6 +564,16 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private PhaseActivities activities(String summary) {
     return Workflow.newActivityStub(
         PhaseActivities.class, ActivityOptions.newBuilder(QUICK).setSummary(summary).build());
+  }
+
+  /** Tearing down waits for the job to save its checkpoint and end, so it gets longer. */
+  private PhaseActivities teardownActivities(String summary) {
+    return Workflow.newActivityStub(
+        PhaseActivities.class,
+        ActivityOptions.newBuilder(QUICK)
+            .setSummary(summary)
+            .setStartToCloseTimeout(Duration.ofMinutes(2))
+            .build());
   }
 
   private Phase phase() {

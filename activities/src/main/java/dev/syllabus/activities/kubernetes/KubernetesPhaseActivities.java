@@ -1,6 +1,7 @@
 package dev.syllabus.activities.kubernetes;
 
 import dev.syllabus.activities.ArtifactStore;
+import dev.syllabus.activities.Heartbeating;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Progress;
 import dev.syllabus.activities.Renderer;
@@ -1029,7 +1030,7 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
 
   @Override
   public Handoff collect(PhaseTask task, JobRef job) {
-    return store.handOff(task, job);
+    return Heartbeating.call(() -> store.handOff(task, job));
   }
 
   /**

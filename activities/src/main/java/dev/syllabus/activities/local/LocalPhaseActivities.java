@@ -3,6 +3,7 @@ package dev.syllabus.activities.local;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.syllabus.activities.ArtifactStore;
+import dev.syllabus.activities.Heartbeating;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Progress;
 import dev.syllabus.activities.Renderer;
@@ -21,9 +22,12 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +50,14 @@ import org.slf4j.LoggerFactory;
  * (what to run), {@code output.log}, {@code pid}, {@code exit} and, once a stop was asked for,
  * {@code stop-requested}. The phase's checkpoints go to the phase folder itself, the job's {@code
  * SYLLABUS_OUTPUT_DIR}.
+ *
+ * <p>A job outlives the worker that started it: it runs in a session of its own under a small
+ * {@code sh} wrapper that writes its exit code to {@code exit} when it ends, so a worker that was
+ * restarted follows a job that still runs (by its {@code pid} file), reads the result of one that
+ * ended while no worker was up, and starts again, from its latest checkpoint, one that died with no
+ * exit code (the machine or the job was killed). Starting a job happens under a lock on the job's
+ * folder, after every leftover process of the phase is stopped, so that a phase never has two
+ * trainers at once.
  */
 public final class LocalPhaseActivities implements PhaseActivities {
   private static final Logger log = LoggerFactory.getLogger(LocalPhaseActivities.class);
@@ -58,8 +70,33 @@ public final class LocalPhaseActivities implements PhaseActivities {
   /** How long teardown waits for a job it stops before killing it. */
   static final long TEARDOWN_GRACE_SECONDS = 30;
 
+  /** How many times a job whose process vanished is started again before the attempt fails. */
+  static final int MAX_RESTARTS = 3;
+
   private static final long POLL_MILLIS = 200;
   private static final int MAX_READ = 4 << 20;
+
+  /**
+   * Runs the job's command ({@code "$@"}) and writes its exit code to the file named by {@code $1}
+   * (through a temporary file, so a reader never sees half of it), then exits with that code. It
+   * ignores SIGTERM and friends itself (by trapping them, so the job it starts still gets the
+   * default handling) and waits for the job, which saves its checkpoint and exits.
+   */
+  static final String WRAPPER =
+      """
+      exit_file=$1; shift
+      "$@" &
+      job=$!
+      interrupted=0
+      trap 'interrupted=1' TERM INT HUP
+      while :; do
+        wait "$job"; code=$?
+        [ "$interrupted" = 1 ] || break
+        interrupted=0
+      done
+      printf '%s\\n' "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"
+      exit "$code"
+      """;
 
   private final Renderer renderer;
   private final ArtifactStore store;
@@ -125,48 +162,127 @@ public final class LocalPhaseActivities implements PhaseActivities {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    if (liveProcess(job).isPresent() || Files.exists(dir.resolve("exit"))) {
-      log.info("job {} was already started; adopting it", job.name());
-      return look(
-          job,
-          launch.maxSteps(),
-          JobSnapshot.pending(launch.maxSteps()).withState(JobState.RUNNING, null));
+    synchronized (lockOf(job)) {
+      try (FileLock lock = lockFolder(dir)) {
+        if (!Files.exists(dir.resolve("pid"))) {
+          stopLeftovers(job, store.phaseFolder(job).resolve("jobs"));
+          return launch(job, launch, dir, "starting", null);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
-    return launch(job, launch, dir);
+    log.info("job {} was already started; adopting it", job.name());
+    return restartIfVanished(job, launch, followFrom(job, launch));
+  }
+
+  /** A snapshot to follow an adopted job from: its log from the start, its state as it is now. */
+  private JobSnapshot followFrom(JobRef job, LocalLaunch launch) {
+    return look(
+        job,
+        launch.maxSteps(),
+        JobSnapshot.pending(launch.maxSteps()).withState(JobState.RUNNING, null));
   }
 
   @Override
   public JobSnapshot resumeJob(JobRef job) {
     Path dir = jobDir(job);
     LocalLaunch launch = readLaunch(job);
-    if (liveProcess(job).isPresent()) {
-      return look(
-          job,
-          launch.maxSteps(),
-          JobSnapshot.pending(launch.maxSteps()).withState(JobState.RUNNING, null));
+    synchronized (lockOf(job)) {
+      try (FileLock lock = lockFolder(dir)) {
+        if (liveProcess(job).isPresent()) {
+          // Resumed already by an earlier try of this activity, or still saving its checkpoint
+          // after a stop: follow it; if it stops, the phase resumes it again.
+          return followFrom(job, launch);
+        }
+        stopLeftovers(job, store.phaseFolder(job).resolve("jobs"));
+        Files.deleteIfExists(dir.resolve("stop-requested"));
+        Files.deleteIfExists(dir.resolve("exit"));
+        Files.deleteIfExists(dir.resolve("restarts"));
+        return launch(job, launch, dir, "resuming", null);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
-    try {
-      Files.deleteIfExists(dir.resolve("stop-requested"));
-      Files.deleteIfExists(dir.resolve("exit"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return launch(job, launch, dir);
   }
 
-  private JobSnapshot launch(JobRef job, LocalLaunch launch, Path dir) {
+  /**
+   * Starts the job again when its process is gone and left no exit code: the machine, or the job
+   * with its wrapper, was killed while no worker watched. It carries on from its latest checkpoint.
+   * After {@link #MAX_RESTARTS} such restarts the snapshot says FAILED instead.
+   */
+  private JobSnapshot restartIfVanished(JobRef job, LocalLaunch launch, JobSnapshot seen) {
+    if (!vanished(seen)) {
+      return seen;
+    }
+    Path dir = jobDir(job);
+    synchronized (lockOf(job)) {
+      try (FileLock lock = lockFolder(dir)) {
+        JobSnapshot now = look(job, launch.maxSteps(), seen);
+        if (!vanished(now)) {
+          return now; // another worker restarted it meanwhile, or it left its exit code after all
+        }
+        Path restarts = dir.resolve("restarts");
+        int done = Files.exists(restarts) ? Integer.parseInt(Files.readString(restarts).trim()) : 0;
+        if (done >= MAX_RESTARTS) {
+          return now.withState(
+              JobState.FAILED,
+              "the job's process vanished "
+                  + (done + 1)
+                  + " times with no exit code; giving up (is something killing it?)");
+        }
+        Files.writeString(restarts, (done + 1) + "\n");
+        stopLeftovers(job, store.phaseFolder(job).resolve("jobs"));
+        Long checkpoint = checkpointStep(job);
+        log.warn(
+            "job {} is gone and left no exit code; starting it again from {}",
+            job.name(),
+            checkpoint == null ? "the start" : "checkpoint " + checkpoint);
+        JobSnapshot started =
+            launch(
+                job,
+                launch,
+                dir,
+                "restarting",
+                "its process was gone and left no exit code; it carries on from "
+                    + (checkpoint == null ? "the start" : "checkpoint " + checkpoint));
+        return new JobSnapshot(
+            JobState.RUNNING,
+            now.step(),
+            now.maxSteps(),
+            now.loss(),
+            now.evalLoss(),
+            checkpoint,
+            Math.max(now.logOffset(), started.logOffset()),
+            null,
+            null);
+      } catch (IOException | NumberFormatException e) {
+        throw new IllegalStateException("cannot restart job " + job.name() + ": " + e, e);
+      }
+    }
+  }
+
+  private static boolean vanished(JobSnapshot seen) {
+    return seen.state() == JobState.FAILED
+        && seen.exitCode() == null
+        && VANISHED.equals(seen.message());
+  }
+
+  private JobSnapshot launch(JobRef job, LocalLaunch launch, Path dir, String what, String why) {
     Path output = dir.resolve("output.log");
     List<String> command = new ArrayList<>();
     if (SETSID != null) {
-      // A session of its own: Ctrl-C in the worker's terminal does not reach the job, and a stop
-      // can signal every process the job started.
+      // A session of its own: Ctrl-C in the worker's terminal does not reach the job, the job
+      // outlives the worker, and a stop can signal every process the job started.
       command.add(SETSID);
     }
+    command.addAll(List.of("sh", "-c", WRAPPER, "syllabus-job", dir.resolve("exit").toString()));
     command.addAll(launch.command());
     ProcessBuilder builder = new ProcessBuilder(command);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(k -> k.startsWith("SYLLABUS_") || k.startsWith("TEMPORAL_"));
     env.putAll(launch.env());
+    env.put(JobProcesses.MARKER, dir.toAbsolutePath().normalize().toString());
     builder.directory(Path.of(launch.workingDir()).toFile());
     builder.redirectErrorStream(true);
     builder.redirectOutput(Redirect.appendTo(output.toFile()));
@@ -174,11 +290,16 @@ public final class LocalPhaseActivities implements PhaseActivities {
       Files.createDirectories(Path.of(launch.workingDir()));
       StringBuilder header = new StringBuilder();
       header
-          .append("syllabus: starting ")
+          .append("syllabus: ")
+          .append(what)
+          .append(' ')
           .append(job.name())
           .append(" at ")
           .append(Instant.now())
           .append('\n');
+      if (why != null) {
+        header.append("syllabus: ").append(why).append('\n');
+      }
       launch.notes().forEach(n -> header.append("syllabus: ").append(n).append('\n'));
       Files.writeString(
           output,
@@ -191,8 +312,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
       processes.put(job.name(), process);
       Instant started = process.info().startInstant().orElse(Instant.EPOCH);
       Files.writeString(dir.resolve("pid"), process.pid() + " " + started.toEpochMilli() + "\n");
-      process.onExit().thenAccept(p -> recordExit(dir, p.exitValue()));
-      log.info("started job {} (pid {}): {}", job.name(), process.pid(), launch.command());
+      log.info("{} job {} (pid {}): {}", what, job.name(), process.pid(), launch.command());
       return new JobSnapshot(
           JobState.RUNNING,
           0,
@@ -215,14 +335,6 @@ public final class LocalPhaseActivities implements PhaseActivities {
     }
   }
 
-  private static void recordExit(Path dir, int code) {
-    try {
-      Files.writeString(dir.resolve("exit"), code + "\n");
-    } catch (IOException e) {
-      log.warn("cannot record the exit code of {}: {}", dir, e.getMessage());
-    }
-  }
-
   @Override
   public JobSnapshot followJob(JobRef job, JobSnapshot last, long reportEveryMillis) {
     ActivityExecutionContext context = Activity.getExecutionContext();
@@ -233,7 +345,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
     long latest = now + Math.max(10 * reportEveryMillis, 60_000);
     JobSnapshot seen = from;
     while (true) {
-      seen = look(job, launch.maxSteps(), seen);
+      seen = restartIfVanished(job, launch, look(job, launch.maxSteps(), seen));
       if (seen.state().hasEnded() || seen.state() != from.state()) {
         return seen;
       }
@@ -311,8 +423,13 @@ public final class LocalPhaseActivities implements PhaseActivities {
         message = "exit code " + exitCode + ": " + lastLine(output);
       }
     } else if (liveProcess(job).isEmpty()) {
-      state = JobState.FAILED;
-      message = "the job's process is gone and left no exit code (was the machine restarted?)";
+      if (Files.exists(dir.resolve("stop-requested"))) {
+        state = JobState.STOPPED; // killed after its grace period, wrapper and all
+        message = "stopped at checkpoint " + checkpoint + " (killed)";
+      } else {
+        state = JobState.FAILED;
+        message = VANISHED;
+      }
     }
     // A trainer logs every few steps but checkpoints where it stopped: show the later of the two.
     long step = Math.max(progress.step(), checkpoint == null ? 0 : checkpoint);
@@ -357,7 +474,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
 
   @Override
   public Handoff collect(PhaseTask task, JobRef job) {
-    return store.handOff(task, job);
+    return Heartbeating.call(() -> store.handOff(task, job));
   }
 
   @Override
@@ -381,10 +498,61 @@ public final class LocalPhaseActivities implements PhaseActivities {
         signal(p, true);
       }
     }
+    // Processes of the job that outlived their wrapper: nothing is left to save them.
+    JobProcesses.of(jobDir(job)).forEach(p -> signal(p, true));
     processes.remove(job.name());
   }
 
   // --- the job's files and process ----------------------------------------------------------
+
+  /** What {@link #look} says of a job whose process is gone with no exit code and no stop asked. */
+  static final String VANISHED =
+      "the job's process is gone and left no exit code (was the machine or the job killed?)";
+
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+
+  /** Serialises starting a job among this worker's threads (a file lock is per process). */
+  private Object lockOf(JobRef job) {
+    return locks.computeIfAbsent(job.name(), n -> new Object());
+  }
+
+  /** Serialises starting a job among workers: a lock on {@code <job folder>/lock}. */
+  private static FileLock lockFolder(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    FileChannel channel =
+        FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try {
+      FileLock lock = channel.lock();
+      return lock; // closing the lock's channel releases it
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Stops, with SIGKILL, every process of the phase's jobs that no worker follows any more: a
+   * leftover of an earlier attempt, or a trainer whose wrapper was killed. They are past saving a
+   * checkpoint; what matters is that the phase never has two trainers at once.
+   */
+  private void stopLeftovers(JobRef job, Path jobsDir) {
+    for (ProcessHandle p : JobProcesses.under(jobsDir)) {
+      log.warn(
+          "stopping a leftover process of phase {} (pid {}) before starting job {}",
+          job.phase(),
+          p.pid(),
+          job.name());
+      p.destroyForcibly();
+      try {
+        p.onExit().get(10, TimeUnit.SECONDS);
+      } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+        log.warn("process {} did not end after SIGKILL", p.pid());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping process " + p.pid(), e);
+      }
+    }
+  }
 
   /** {@code setsid} on this machine, or null where there is none (then jobs share our group). */
   static final String SETSID = onPath("setsid");

@@ -25,6 +25,8 @@ import io.temporal.testing.TestActivityEnvironment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +42,7 @@ class LocalPhaseActivitiesTest {
   @TempDir Path store;
   private TestActivityEnvironment env;
   private PhaseActivities activities;
+  private final List<TestActivityEnvironment> otherWorkers = new ArrayList<>();
 
   /** A repository whose tiny Job fails on purpose at step 20, and one volume it cannot map. */
   @BeforeEach
@@ -71,23 +74,35 @@ class LocalPhaseActivitiesTest {
     Files.createSymbolicLink(repo.resolve("examples/tiny"), REPO.resolve("examples/tiny"));
 
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(
+    activities = worker(env);
+  }
+
+  /** The activities of a worker of their own: a new backend that knows only what is on disk. */
+  private PhaseActivities worker(TestActivityEnvironment environment) {
+    environment.registerActivitiesImplementations(
         new LocalPhaseActivities(
             new Renderer(new Kubeconfigs(repo.resolve("kubeconfigs"))),
             new ArtifactStore(store),
             repo));
-    activities =
-        env.newActivityStub(
-            PhaseActivities.class,
-            ActivityOptions.newBuilder()
-                .setStartToCloseTimeout(Duration.ofMinutes(1))
-                .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
-                .build());
+    return environment.newActivityStub(
+        PhaseActivities.class,
+        ActivityOptions.newBuilder()
+            .setStartToCloseTimeout(Duration.ofMinutes(1))
+            .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+            .build());
+  }
+
+  /** A second worker, as if the first had been restarted. */
+  private PhaseActivities newWorker() {
+    TestActivityEnvironment other = TestActivityEnvironment.newInstance();
+    otherWorkers.add(other);
+    return worker(other);
   }
 
   @AfterEach
   void tearDown() {
     env.close();
+    otherWorkers.forEach(TestActivityEnvironment::close);
   }
 
   private static PhaseTask task(String framework, long steps) {
@@ -119,11 +134,67 @@ class LocalPhaseActivitiesTest {
   }
 
   private JobSnapshot followToTheEnd(RenderedPhase rendered, JobSnapshot from) {
+    return followToTheEnd(activities, rendered, from);
+  }
+
+  private static JobSnapshot followToTheEnd(
+      PhaseActivities worker, RenderedPhase rendered, JobSnapshot from) {
     JobSnapshot seen = from;
     while (!seen.state().hasEnded()) {
-      seen = activities.followJob(rendered.job(), seen, 200);
+      seen = worker.followJob(rendered.job(), seen, 200);
     }
     return seen;
+  }
+
+  private JobSnapshot followUntilCheckpoint(RenderedPhase rendered, JobSnapshot from, long step) {
+    JobSnapshot seen = from;
+    while (seen.checkpointStep() == null || seen.checkpointStep() < step) {
+      seen = activities.followJob(rendered.job(), seen, 100);
+    }
+    return seen;
+  }
+
+  private Path jobDir() {
+    return store.resolve("run/0-p/jobs/run-0-p-1");
+  }
+
+  private long wrapperPid() throws Exception {
+    return Long.parseLong(Files.readString(jobDir().resolve("pid")).split("\\s+")[0]);
+  }
+
+  private static void kill(String... target) throws Exception {
+    List<String> command = new ArrayList<>(List.of("kill", "-KILL", "--"));
+    command.addAll(List.of(target));
+    assertEquals(0, new ProcessBuilder(command).inheritIO().start().waitFor(), "kill " + command);
+  }
+
+  /** The pids of the tiny trainers running for the job, found by their command lines. */
+  private List<Long> trainers() throws Exception {
+    List<Long> found = new ArrayList<>();
+    String marker = "SYLLABUS_LOCAL_JOB=" + jobDir().toAbsolutePath().normalize();
+    try (var entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+      for (Path entry : entries) {
+        try {
+          String cmdline = Files.readString(entry.resolve("cmdline")).replace('\0', ' ');
+          String environ = Files.readString(entry.resolve("environ"));
+          if (cmdline.contains("tiny_trainer.py")
+              && !cmdline.startsWith("sh ")
+              && environ.contains(marker + "\0")) {
+            found.add(Long.parseLong(entry.getFileName().toString()));
+          }
+        } catch (java.io.IOException e) {
+          // gone meanwhile
+        }
+      }
+    }
+    return found;
+  }
+
+  private long startsInLog(String what) throws Exception {
+    return Files.readString(jobDir().resolve("output.log"))
+        .lines()
+        .filter(l -> l.startsWith("syllabus: " + what + " run-0-p-1"))
+        .count();
   }
 
   @Test
@@ -169,15 +240,15 @@ class LocalPhaseActivitiesTest {
     PhaseTask task = task("tiny", 100_000);
     RenderedPhase rendered = activities.render(task, 1);
     activities.startJob(rendered);
-    long pid =
-        Long.parseLong(
-            Files.readString(store.resolve("run/0-p/jobs/run-0-p-1/pid")).split("\\s+")[0]);
+    long pid = wrapperPid();
     String[] stat =
         Files.readString(Path.of("/proc/" + pid + "/stat")).replaceAll(".*\\) ", "").split(" ");
-    assertEquals(Long.toString(pid), stat[3], "session id = pid");
-    assertTrue(
-        Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("tiny_trainer.py"),
-        "the pid is the trainer's own, not a wrapper's");
+    assertEquals(Long.toString(pid), stat[3], "session id = the wrapper's pid");
+    long trainer = waitForOneTrainer();
+    String[] trainerStat =
+        Files.readString(Path.of("/proc/" + trainer + "/stat")).replaceAll(".*\\) ", "").split(" ");
+    assertEquals(Long.toString(pid), trainerStat[1], "the trainer's parent is the wrapper");
+    assertEquals(Long.toString(pid), trainerStat[3], "the trainer is in the wrapper's session");
     activities.teardown(rendered.job(), "test over");
     // The exit code is recorded as the process ends; let it land before the folder is removed.
     Path exit = store.resolve("run/0-p/jobs/run-0-p-1/exit");
@@ -226,5 +297,98 @@ class LocalPhaseActivitiesTest {
                 + at
                 + "/400"),
         log);
+  }
+
+  private long waitForOneTrainer() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    List<Long> found = trainers();
+    while (found.size() != 1 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      found = trainers();
+    }
+    assertEquals(1, found.size(), "trainers running: " + found);
+    return found.get(0);
+  }
+
+  @Test
+  void aNewWorkerFollowsAJobTheOldOneStarted() throws Exception {
+    RenderedPhase rendered = activities.render(task("tiny", 300, 20), 1);
+    JobSnapshot seen = followUntilCheckpoint(rendered, activities.startJob(rendered), 20);
+    env.close(); // the first worker is gone; its job runs on
+
+    PhaseActivities next = newWorker();
+    JobSnapshot adopted = next.startJob(rendered); // a retried submit adopts
+    JobSnapshot end = followToTheEnd(next, rendered, adopted);
+
+    assertEquals(JobState.SUCCEEDED, end.state(), end.message());
+    assertEquals(300L, end.checkpointStep());
+    assertTrue(seen.step() >= 20);
+    assertEquals(1, startsInLog("starting"), "started once");
+    assertEquals(0, startsInLog("restarting"), "never restarted");
+  }
+
+  @Test
+  void aJobThatEndedWhileNoWorkerWatchedIsReadFromItsExitFile() throws Exception {
+    RenderedPhase rendered = activities.render(task("tiny", 60), 1);
+    activities.startJob(rendered);
+    env.close();
+    Path exit = jobDir().resolve("exit");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!Files.exists(exit) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals("0", Files.readString(exit).trim(), "the wrapper recorded the exit code");
+
+    PhaseActivities next = newWorker();
+    JobSnapshot end =
+        followToTheEnd(next, rendered, JobSnapshot.pending(60).withState(JobState.RUNNING, null));
+    assertEquals(JobState.SUCCEEDED, end.state(), end.message());
+    assertEquals(60, end.step());
+    assertNotNull(end.evalLoss(), "progress read from the log it left");
+  }
+
+  @Test
+  void aJobKilledWhileNoWorkerWatchedStartsAgainFromItsCheckpoint() throws Exception {
+    assumeTrue(LocalPhaseActivities.SETSID != null, "needs setsid");
+    RenderedPhase rendered = activities.render(task("tiny", 300, 20), 1);
+    JobSnapshot seen = followUntilCheckpoint(rendered, activities.startJob(rendered), 30);
+    env.close();
+    kill("-" + wrapperPid()); // the job's whole session: wrapper and trainer, no exit code left
+    long killedAt = seen.checkpointStep();
+
+    PhaseActivities next = newWorker();
+    JobSnapshot end = followToTheEnd(next, rendered, seen);
+
+    assertEquals(JobState.SUCCEEDED, end.state(), end.message());
+    assertEquals(300L, end.checkpointStep());
+    assertEquals(1, startsInLog("restarting"));
+    String log = Files.readString(jobDir().resolve("output.log"));
+    int restart = log.indexOf("syllabus: restarting");
+    assertTrue(
+        log.substring(restart).contains("resumed from " + store.resolve("run/0-p/checkpoint-")),
+        log);
+    String resumedAt =
+        log.substring(restart).replaceAll("(?s).*?resumed from \\S+ at step (\\d+)/300.*", "$1");
+    assertTrue(Long.parseLong(resumedAt) >= killedAt, "resumed at " + resumedAt);
+  }
+
+  @Test
+  void aTrainerWhoseWrapperWasKilledIsStoppedBeforeAnotherStarts() throws Exception {
+    assumeTrue(Files.exists(Path.of("/proc/self/environ")), "needs /proc");
+    RenderedPhase rendered = activities.render(task("tiny", 300, 20), 1);
+    JobSnapshot seen = followUntilCheckpoint(rendered, activities.startJob(rendered), 20);
+    env.close();
+    long orphan = waitForOneTrainer();
+    kill(Long.toString(wrapperPid())); // only the wrapper: its trainer runs on, unwatched
+
+    PhaseActivities next = newWorker();
+    JobSnapshot after = next.followJob(rendered.job(), seen, 200);
+
+    assertEquals(JobState.RUNNING, after.state(), after.message());
+    assertTrue(ProcessHandle.of(orphan).map(p -> !p.isAlive()).orElse(true), "orphan stopped");
+    long restarted = waitForOneTrainer();
+    assertTrue(restarted != orphan);
+    JobSnapshot end = followToTheEnd(next, rendered, after);
+    assertEquals(JobState.SUCCEEDED, end.state(), end.message());
   }
 }

@@ -321,8 +321,14 @@ class RealTemporalIT {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "workflow", "signal", "--address", server.address(), "--workflow-id", id,
-                "--name", name));
+                "workflow",
+                "signal",
+                "--address",
+                server.address(),
+                "--workflow-id",
+                id,
+                "--name",
+                name));
     args.addAll(List.of(input));
     RealTemporal.temporal(binary, args.toArray(String[]::new));
   }
@@ -438,8 +444,7 @@ class RealTemporalIT {
       try (var entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
         for (Path entry : entries) {
           try {
-            String cmdline = Files.readString(entry.resolve("cmdline")).replace('\0', ' ');
-            if (!cmdline.contains("tiny_trainer.py") || cmdline.startsWith("sh ")) {
+            if (!isTrainer(Files.readString(entry.resolve("cmdline")))) {
               continue;
             }
             for (String var : Files.readString(entry.resolve("environ")).split("\0")) {
@@ -460,6 +465,17 @@ class RealTemporalIT {
         return;
       }
       now.forEach((phase, n) -> most.merge(phase, n, Math::max));
+    }
+
+    /**
+     * A Python process running the tiny trainer: not the wrapper shell, nor the shells a Python
+     * launcher such as pyenv's shim forks on its way to Python, which carry the same arguments.
+     */
+    static boolean isTrainer(String cmdline) {
+      String[] argv = cmdline.split("\0");
+      return argv.length > 1
+          && Path.of(argv[0]).getFileName().toString().startsWith("python")
+          && List.of(argv).stream().anyMatch(a -> a.endsWith("tiny_trainer.py"));
     }
 
     Map<String, Integer> most() {

@@ -29,12 +29,21 @@ import org.junit.jupiter.api.io.TempDir;
  * normal build; re-record after a deliberate, versioned workflow change with
  *
  * <pre>
- * mvn -q verify -pl starter -am -Drecord.histories=true -Dtest=RecordHistoriesTest -Dsurefire.failIfNoSpecifiedTests=false
+ * mvn -q verify -pl starter -am -Drecord.histories=true -Drecord.prefix=replay-v3 -Dtest=RecordHistoriesTest -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  */
 @EnabledIfSystemProperty(named = "record.histories", matches = "true")
 class RecordHistoriesTest {
   private static final Path OUT = Cli.REPO.resolve("workflows/src/test/resources/histories");
+
+  /**
+   * What the recorded workflow ids start with: keep the histories of older workflow code by
+   * recording new ones under a new prefix ({@code -Drecord.prefix=replay-v2}).
+   */
+  private static final String PREFIX = System.getProperty("record.prefix", "replay");
+
+  private static final String DEMO = PREFIX + "-demo";
+  private static final String SIGNALS = PREFIX + "-signals";
 
   @TempDir Path home;
 
@@ -49,31 +58,31 @@ class RecordHistoriesTest {
         WorkflowClient client = temporal.client();
 
         Recipe demo = RecipeFiles.load(paths, "recipes/demo.yaml", List.of());
-        RunCommand.start(client, demo, "replay-demo");
-        RunStatus plain = result(client, "replay-demo");
+        RunCommand.start(client, demo, DEMO);
+        RunStatus plain = result(client, DEMO);
         assertEquals(RunState.COMPLETED, plain.state());
-        save(client, "replay-demo", demo);
+        save(client, DEMO, demo);
 
-        CurriculumWorkflow run = RunCommand.start(client, demo, "replay-signals");
-        await(client, "replay-signals", s -> s.phases().get(0).step() >= 300);
+        CurriculumWorkflow run = RunCommand.start(client, demo, SIGNALS);
+        await(client, SIGNALS, s -> s.phases().get(0).step() >= 300);
         run.pause("recording");
-        await(client, "replay-signals", s -> s.phases().get(0).state() == PhaseState.PAUSED);
+        await(client, SIGNALS, s -> s.phases().get(0).state() == PhaseState.PAUSED);
         run.resume(null);
         await(
             client,
-            "replay-signals",
+            SIGNALS,
             s -> s.phaseIndex() == 1 && s.phases().get(1).state() == PhaseState.RUNNING);
         run.advance("recording");
         await(
             client,
-            "replay-signals",
+            SIGNALS,
             s -> s.phaseIndex() == 2 && s.phases().get(2).state() == PhaseState.RUNNING);
         run.skip("recording");
-        RunStatus signalled = result(client, "replay-signals");
+        RunStatus signalled = result(client, SIGNALS);
         assertEquals(
             List.of(PhaseState.COMPLETED, PhaseState.ADVANCED, PhaseState.SKIPPED),
             signalled.phases().stream().map(p -> p.state()).toList());
-        save(client, "replay-signals", demo);
+        save(client, SIGNALS, demo);
       }
     }
   }

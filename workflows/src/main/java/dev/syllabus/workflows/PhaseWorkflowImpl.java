@@ -66,6 +66,8 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private PhaseState reportedState;
   private int reportedDecile = -1;
   private String reportedMessage;
+  private PhaseState searchableState;
+  private Boolean phasesSearchable;
 
   @Override
   public PhaseOutcome run(PhaseTask task) {
@@ -486,9 +488,33 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     publish();
   }
 
+  /**
+   * Lets the Web UI find phases as it finds runs ({@code SyllabusState = "PAUSED"} lists the paused
+   * phase beside its run): the recipe, phase and state, upserted when the state changes. Runs
+   * started before this existed have no such upserts in their histories, hence the version.
+   */
+  private void upsertSearchAttributes() {
+    if (status.state() == searchableState) {
+      return;
+    }
+    if (phasesSearchable == null) {
+      phasesSearchable =
+          Workflow.getVersion("phase-search-attributes", Workflow.DEFAULT_VERSION, 1) >= 1;
+    }
+    if (!phasesSearchable) {
+      return;
+    }
+    searchableState = status.state();
+    Workflow.upsertTypedSearchAttributes(
+        SearchKeys.RECIPE.valueSet(task.recipe()),
+        SearchKeys.PHASE.valueSet(phase().name()),
+        SearchKeys.STATE.valueSet(status.state().name()));
+  }
+
   /** Shows the phase in the Web UI and tells the parent run at state changes and each tenth. */
   private void publish() {
     Workflow.setCurrentDetails(details());
+    upsertSearchAttributes();
     Optional<String> parent = Workflow.getInfo().getParentWorkflowId();
     if (parent.isEmpty() || status.state().isFinal()) {
       return;

@@ -148,6 +148,18 @@ class CurriculumWorkflowTest {
   }
 
   @Test
+  void eachPhaseCanBeFoundByItsSearchAttributes() {
+    start("r-search", demo(), FAST);
+    finish("r-search");
+
+    var attributes =
+        client.newUntypedWorkflowStub("r-search.1-medium").describe().getTypedSearchAttributes();
+    assertEquals("demo", attributes.get(SearchKeys.RECIPE));
+    assertEquals("medium", attributes.get(SearchKeys.PHASE));
+    assertEquals("COMPLETED", attributes.get(SearchKeys.STATE));
+  }
+
+  @Test
   void dataIsInheritedByAPhaseThatDeclaresNone() {
     start("r-data", demo(), FAST);
     finish("r-data");

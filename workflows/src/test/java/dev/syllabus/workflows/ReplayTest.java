@@ -1,14 +1,21 @@
 package dev.syllabus.workflows;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.testing.WorkflowReplayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -41,5 +48,37 @@ class ReplayTest {
   private static WorkflowExecutionHistory history(Path file) throws Exception {
     String workflowId = file.getFileName().toString().replaceAll("\\.json$", "");
     return WorkflowExecutionHistory.fromJson(Files.readString(file), workflowId);
+  }
+
+  /**
+   * The histories cover both sides of the version the phase workflow checks on every phase: runs
+   * recorded before it existed replay without its marker (the old path), newer ones with it.
+   */
+  @Test
+  void theRecordedPhasesCoverBothSidesOfTheirVersion() throws Exception {
+    List<String> with = new ArrayList<>();
+    List<String> without = new ArrayList<>();
+    try (Stream<Path> s = Files.list(HISTORIES)) {
+      for (Path file : s.filter(p -> p.toString().matches(".*\\.\\d+-\\w+\\.json")).toList()) {
+        boolean marked = changeIds(history(file)).contains("phase-search-attributes");
+        (marked ? with : without).add(file.getFileName().toString());
+      }
+    }
+    assertFalse(with.isEmpty(), "no recorded phase took the new path; record new histories");
+    assertFalse(without.isEmpty(), "no recorded phase took the old path");
+  }
+
+  private static List<String> changeIds(WorkflowExecutionHistory history) {
+    List<String> ids = new ArrayList<>();
+    for (HistoryEvent event : history.getEvents()) {
+      if (event.hasMarkerRecordedEventAttributes()
+          && event.getMarkerRecordedEventAttributes().getMarkerName().equals("Version")) {
+        Payloads id = event.getMarkerRecordedEventAttributes().getDetailsMap().get("changeId");
+        ids.add(
+            DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(
+                0, Optional.of(id), String.class, String.class));
+      }
+    }
+    return ids;
   }
 }

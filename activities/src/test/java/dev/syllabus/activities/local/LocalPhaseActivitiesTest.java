@@ -175,10 +175,13 @@ class LocalPhaseActivitiesTest {
     try (var entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path entry : entries) {
         try {
-          String cmdline = Files.readString(entry.resolve("cmdline")).replace('\0', ' ');
+          // A Python process running the trainer: not the wrapper shell, nor a shell that a
+          // launcher such as pyenv's shim forks on its way to Python with the same arguments.
+          String[] argv = Files.readString(entry.resolve("cmdline")).split("\0");
           String environ = Files.readString(entry.resolve("environ"));
-          if (cmdline.contains("tiny_trainer.py")
-              && !cmdline.startsWith("sh ")
+          if (argv.length > 1
+              && Path.of(argv[0]).getFileName().toString().startsWith("python")
+              && argv[argv.length - 1].endsWith("tiny_trainer.py")
               && environ.contains(marker + "\0")) {
             found.add(Long.parseLong(entry.getFileName().toString()));
           }

@@ -124,6 +124,37 @@ class DevSessionTest {
   }
 
   @Test
+  void aRunCarriesOnAcrossARestartOfDevAndItsJobKeepsRunning() throws Exception {
+    RealTemporal.binary(); // dev keeps runs across restarts only on the Temporal CLI's server
+    Cli.Result run =
+        cli.run(
+            "run",
+            "recipes/demo.yaml",
+            "--id",
+            "x",
+            "--address",
+            address,
+            "--set",
+            "phases[easy].config.step_pause_ms=40");
+    assertEquals(0, run.exitCode(), run.err());
+    awaitStatus("easy trains", s -> phase(s, 0).get("step").asLong() > 50);
+
+    stopDev(); // as Ctrl-C: the worker and the server stop
+    Path job = home.resolve("runs/x/0-easy/jobs/x-0-easy-1");
+    long pid = Long.parseLong(Files.readString(job.resolve("pid")).split("\\s+")[0]);
+    assertTrue(
+        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+        "the job trains on while dev is down");
+
+    startDev(); // on the same $SYLLABUS_HOME, so the same dev.db
+    JsonNode end = awaitStatus("the run ends", s -> s.get("state").asText().equals("COMPLETED"));
+    assertEquals(3000, end.get("step").asLong());
+    String log = Files.readString(job.resolve("output.log"));
+    assertEquals(1, log.lines().filter(l -> l.startsWith("syllabus: starting x-0-easy-1")).count());
+    assertEquals(0, log.lines().filter(l -> l.startsWith("syllabus: restarting")).count(), log);
+  }
+
+  @Test
   void signalsToAnUnknownRunAreBadInput() {
     Cli.Result pause = cli.run("pause", "nope", "--address", address);
     assertEquals(2, pause.exitCode());

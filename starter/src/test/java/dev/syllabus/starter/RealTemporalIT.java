@@ -105,8 +105,10 @@ class RealTemporalIT {
     return new Cli(home).run(all.toArray(String[]::new));
   }
 
-  private void startDemo(String id) {
-    Cli.Result run = syllabus("run", "recipes/demo.yaml", "--id", id);
+  private void startDemo(String id, String... overrides) {
+    List<String> args = new ArrayList<>(List.of("run", "recipes/demo.yaml", "--id", id));
+    args.addAll(List.of(overrides));
+    Cli.Result run = syllabus(args.toArray(String[]::new));
     assertEquals(0, run.exitCode(), run.err());
   }
 
@@ -275,7 +277,8 @@ class RealTemporalIT {
   void signalsSentWithTheTemporalCliActLikeSyllabusCommands() throws Exception {
     String id = "signals";
     worker(null);
-    startDemo(id);
+    // easy trains slowly enough to be looked at in the Web UI while it runs
+    startDemo(id, "--set", "phases[easy].config.step_pause_ms=80");
     awaitStatus(id, "easy to train", s -> s.step() > 100);
     signal(id, "pause", "--input", "\"from the temporal CLI\"");
     RunStatus paused =
@@ -290,6 +293,7 @@ class RealTemporalIT {
     signal(id, "resume");
     awaitStatus(
         id, "easy to train again", s -> s.state() == RunState.RUNNING && s.step() > paused.step());
+    lookAtTheRunningPhase(id);
 
     signal(id, "advance", "--input", "\"good enough\"");
     awaitStatus(
@@ -379,6 +383,36 @@ class RealTemporalIT {
       browser.open(ui + "/namespaces/default/workflows/" + id + ".0-easy");
       browser.waitForText(Duration.ofSeconds(60), id + ".0-easy", "PhaseWorkflow", id);
       screenshot(browser, "phase.png");
+    }
+  }
+
+  /** The running phase's pending follow activity shows the job's step and loss as it heartbeats. */
+  private void lookAtTheRunningPhase(String id) throws Exception {
+    if (Browser.find().isEmpty()) {
+      return; // said so in lookAtTheWebUi
+    }
+    String ui = server.webUi().orElseThrow();
+    try (Browser browser = Browser.start(home.resolve("chromium-running"))) {
+      // The page shows what was pending when it loaded; the follow activity returns every few
+      // seconds and starts again, so a load may fall between two of them: load again then.
+      String pending = null;
+      for (int tries = 0; pending == null; tries++) {
+        browser.open(ui + "/namespaces/default/workflows/" + id + ".0-easy");
+        browser.waitForText(Duration.ofSeconds(60), id + ".0-easy", "PhaseWorkflow");
+        click(browser, "Pending Activities");
+        try {
+          pending =
+              browser.waitForText(
+                  Duration.ofSeconds(5), "FollowJob", "Heartbeat Details", "\"step\"", "\"loss\"");
+        } catch (IllegalStateException e) {
+          System.out.println("=== pending activities, try " + tries + "\n" + e.getMessage());
+          if (tries == 5) {
+            throw e;
+          }
+        }
+      }
+      System.out.println("=== pending activities\n" + pending);
+      screenshot(browser, "phase-heartbeat.png");
     }
   }
 

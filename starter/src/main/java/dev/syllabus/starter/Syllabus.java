@@ -31,6 +31,7 @@ import picocli.CommandLine.Mixin;
       SignalCommand.Advance.class,
       SignalCommand.Skip.class,
       CancelCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

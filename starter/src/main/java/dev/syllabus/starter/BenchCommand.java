@@ -1,0 +1,424 @@
+package dev.syllabus.starter;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.syllabus.worker.EmbeddedTemporal;
+import dev.syllabus.worker.Paths;
+import dev.syllabus.worker.SyllabusWorker;
+import dev.syllabus.worker.Temporal;
+import dev.syllabus.workflows.CurriculumWorkflow;
+import dev.syllabus.workflows.CurriculumWorkflowImpl;
+import dev.syllabus.workflows.PhaseWorkflowImpl;
+import dev.syllabus.workflows.RunInput;
+import dev.syllabus.workflows.job.JobRef;
+import dev.syllabus.workflows.recipe.Phase;
+import dev.syllabus.workflows.recipe.Recipe;
+import dev.syllabus.workflows.status.RunState;
+import dev.syllabus.workflows.status.RunStatus;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "bench",
+    description = {
+      "Measure what Syllabus itself costs: phase-handoff latency, overhead against a bare",
+      "Temporal workflow, many runs on one worker, and a long curriculum's history.",
+      "Every phase runs the real workflows and the local backend; its job is the `noop`",
+      "framework's, which saves its last checkpoint at once and exits. Uses an in-process",
+      "Temporal unless --address (or TEMPORAL_ADDRESS) names one; then it runs its own worker",
+      "on a task queue of its own. docs/benchmarks.md has the results and how to read them."
+    })
+final class BenchCommand implements Callable<Integer> {
+  @ParentCommand Syllabus parent;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--quick", description = "a reduced run: under two minutes on two cores")
+  boolean quick;
+
+  @Option(names = "--json", description = "print one JSON object with every number")
+  boolean json;
+
+  /** How much of each measurement. */
+  record Sizes(int handoffPhases, int scaleRuns, int longPhases) {}
+
+  static final Sizes FULL = new Sizes(201, 1000, 2000);
+  static final Sizes QUICK = new Sizes(41, 40, 100);
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private WorkflowClient client;
+  private String queue;
+  private Path runs;
+  private PrintWriter log;
+
+  @Override
+  public Integer call() throws Exception {
+    Sizes sizes = quick ? QUICK : FULL;
+    PrintWriter out = spec.commandLine().getOut();
+    log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+    Path home = Files.createTempDirectory("syllabus-bench-");
+    Paths paths = new Paths(parent.paths.repo(), home);
+    runs = paths.runs();
+    boolean external = explicitAddress();
+    EmbeddedTemporal server = external ? null : EmbeddedTemporal.start(0);
+    String address = external ? parent.temporal.address : server.address();
+    ObjectNode result = JSON.createObjectNode();
+    result.put("server", external ? address : "embedded test server");
+    result.put("cores", Runtime.getRuntime().availableProcessors());
+    result.put("java", System.getProperty("java.version"));
+    result.put("quick", quick);
+    try (Temporal temporal =
+        Temporal.connect(address, parent.temporal.namespace, Duration.ofSeconds(10))) {
+      temporal.registerSearchAttributes();
+      client = temporal.client();
+      queue = "syllabus-bench-" + UUID.randomUUID().toString().substring(0, 8);
+      WorkerFactory factory = WorkerFactory.newInstance(client);
+      Worker worker = factory.newWorker(queue);
+      worker.registerWorkflowImplementationTypes(
+          CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class, BareWorkflow.Impl.class);
+      worker.registerActivitiesImplementations(
+          SyllabusWorker.localBackend(paths), new BareWorkflow.NothingImpl());
+      factory.start();
+      try {
+        log.printf(
+            "syllabus bench%s: Temporal at %s, %d cores, task queue %s%n",
+            quick ? " --quick" : "",
+            result.get("server").asText(),
+            result.get("cores").asInt(),
+            queue);
+        handoffsAndOverhead(sizes.handoffPhases(), result);
+        scale(sizes.scaleRuns(), result);
+        longCurriculum(sizes.longPhases(), result);
+        result.putNull("apiRequestsPerPhaseShort");
+        result.putNull("apiRequestsPerPhaseLong");
+        result.putNull("longPhaseSimulatedWeekEvents");
+        result
+            .putArray("notMeasuredHere")
+            .add(
+                "apiRequestsPerPhaseShort/Long: measured by KubernetesBackendTest against the"
+                    + " simulated cluster, not yet by bench")
+            .add("a single phase reporting progress for a simulated week");
+      } finally {
+        factory.shutdown();
+        factory.awaitTermination(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      if (server != null) {
+        server.close();
+      }
+      deleteQuietly(home);
+    }
+    if (json) {
+      out.println(JSON.writeValueAsString(result));
+    }
+    out.flush();
+    return Exit.OK;
+  }
+
+  /** Whether the user named a Temporal, so bench should not start its own. */
+  private boolean explicitAddress() {
+    var here = spec.commandLine().getParseResult();
+    var top = spec.parent() == null ? null : spec.parent().commandLine().getParseResult();
+    return here.hasMatchedOption("--address")
+        || (top != null && top.hasMatchedOption("--address"))
+        || System.getenv("TEMPORAL_ADDRESS") != null;
+  }
+
+  // --- 1 and 2: handoff latency, and overhead against a bare workflow --------------------------
+
+  private void handoffsAndOverhead(int phases, ObjectNode result) throws Exception {
+    String id = "bench-handoff-" + UUID.randomUUID().toString().substring(0, 8);
+    log.printf("handoffs: a curriculum of %d no-op phases …%n", phases);
+    long started = System.nanoTime();
+    RunStatus end = run(id, noopRecipe("handoff", phases));
+    double curriculumSeconds = (System.nanoTime() - started) / 1e9;
+    requireCompleted(end);
+
+    List<Double> millis = new ArrayList<>();
+    for (int i = 0; i + 1 < phases; i++) {
+      Instant exited = Files.getLastModifiedTime(jobDir(id, i).resolve("exit")).toInstant();
+      Instant next = startedAt(jobDir(id, i + 1));
+      millis.add(Duration.between(exited, next).toNanos() / 1e6);
+    }
+    millis.sort(Comparator.naturalOrder());
+    result.put("handoffs", millis.size());
+    result.put("handoffP50Ms", round(percentile(millis, 50)));
+    result.put("handoffP95Ms", round(percentile(millis, 95)));
+    result.put("handoffP99Ms", round(percentile(millis, 99)));
+    result.put("handoffMaxMs", round(millis.get(millis.size() - 1)));
+    log.printf(
+        Locale.ROOT,
+        "  %d handoffs (job exit → next job started): p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+        millis.size(),
+        percentile(millis, 50),
+        percentile(millis, 95),
+        percentile(millis, 99),
+        millis.get(millis.size() - 1));
+
+    log.printf("overhead: a bare workflow of %d no-op activities …%n", phases);
+    started = System.nanoTime();
+    BareWorkflow bare =
+        client.newWorkflowStub(
+            BareWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(queue)
+                .setWorkflowId("bench-bare-" + UUID.randomUUID().toString().substring(0, 8))
+                .build());
+    bare.run(phases);
+    double bareSeconds = (System.nanoTime() - started) / 1e9;
+    result.put("curriculumSeconds", round(curriculumSeconds));
+    result.put("bareSeconds", round(bareSeconds));
+    result.put("overheadRatio", round(curriculumSeconds / bareSeconds));
+    log.printf(
+        Locale.ROOT,
+        "  %d phases in %.2f s against %d bare activities in %.2f s: ratio %.2f%n",
+        phases,
+        curriculumSeconds,
+        phases,
+        bareSeconds,
+        curriculumSeconds / bareSeconds);
+    phaseBreakdown(id, phases, result);
+  }
+
+  /**
+   * Where a phase's time goes: for the middle phases of the handoff run, the mean time from each
+   * activity's scheduling to its completion, by activity type, and of the phase workflow as a
+   * whole. This is what the overhead ratio is made of.
+   */
+  private void phaseBreakdown(String runId, int phases, ObjectNode result) {
+    java.util.Map<String, List<Double>> byType = new java.util.TreeMap<>();
+    List<Double> whole = new ArrayList<>();
+    int from = phases / 4;
+    int to = Math.min(phases, from + 20);
+    for (int i = from; i < to; i++) {
+      List<HistoryEvent> events = client.fetchHistory(runId + "." + i + "-p" + i).getEvents();
+      java.util.Map<Long, HistoryEvent> scheduled = new java.util.HashMap<>();
+      for (HistoryEvent e : events) {
+        if (e.hasActivityTaskScheduledEventAttributes()) {
+          scheduled.put(e.getEventId(), e);
+        } else if (e.hasActivityTaskCompletedEventAttributes()) {
+          HistoryEvent s =
+              scheduled.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
+          byType
+              .computeIfAbsent(
+                  s.getActivityTaskScheduledEventAttributes().getActivityType().getName(),
+                  k -> new ArrayList<>())
+              .add(millisBetween(s, e));
+        }
+      }
+      whole.add(millisBetween(events.get(0), events.get(events.size() - 1)));
+    }
+    ObjectNode breakdown = result.putObject("phaseBreakdownMs");
+    breakdown.put("phaseWorkflow", round(mean(whole)));
+    log.printf(
+        Locale.ROOT,
+        "  a phase workflow takes %.1f ms on average; its activities (scheduled → completed):",
+        mean(whole));
+    byType.forEach(
+        (type, values) -> {
+          breakdown.put(type, round(mean(values)));
+          log.printf(
+              Locale.ROOT,
+              " %s %.1f ms ×%.1f,",
+              type,
+              mean(values),
+              values.size() / (double) (to - from));
+        });
+    log.println();
+  }
+
+  private static double millisBetween(HistoryEvent a, HistoryEvent b) {
+    long nanos =
+        (b.getEventTime().getSeconds() - a.getEventTime().getSeconds()) * 1_000_000_000L
+            + (b.getEventTime().getNanos() - a.getEventTime().getNanos());
+    return nanos / 1e6;
+  }
+
+  private static double mean(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+  }
+
+  /** When the local backend started a job: the instant its log's first line gives. */
+  private static Instant startedAt(Path jobDir) throws IOException {
+    try (Stream<String> lines = Files.lines(jobDir.resolve("output.log"))) {
+      String first =
+          lines
+              .filter(l -> l.startsWith("syllabus: starting "))
+              .findFirst()
+              .orElseThrow(() -> new IllegalStateException("no start line in " + jobDir));
+      return Instant.parse(first.substring(first.lastIndexOf(" at ") + 4).trim());
+    }
+  }
+
+  // --- 4: many runs on one worker ----------------------------------------------------------------
+
+  private void scale(int count, ObjectNode result) throws Exception {
+    log.printf("scale: %d runs of 3 no-op phases started at once …%n", count);
+    System.gc();
+    List<MemoryPoolMXBean> heap =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .toList();
+    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+    String prefix = "bench-scale-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+    Recipe recipe = noopRecipe("scale", 3);
+    long started = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      start(prefix + i, recipe);
+    }
+    int completed = 0;
+    for (int i = 0; i < count; i++) {
+      if (result(prefix + i).state() == RunState.COMPLETED) {
+        completed++;
+      }
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+    result.put("scaleRuns", count);
+    result.put("scaleCompleted", completed);
+    result.put("scaleWallSeconds", round(seconds));
+    result.put("scalePhasesPerSecond", round(3.0 * completed / seconds));
+    result.put("peakHeapMb", round(peak / 1048576.0));
+    log.printf(
+        Locale.ROOT,
+        "  %d of %d completed in %.1f s: %.1f phases/s; peak heap %.0f MB (this JVM: worker%s)%n",
+        completed,
+        count,
+        seconds,
+        3.0 * completed / seconds,
+        peak / 1048576.0,
+        explicitAddress() ? "" : " and the embedded server");
+  }
+
+  // --- 5: a long curriculum's history --------------------------------------------------------
+
+  private void longCurriculum(int phases, ObjectNode result) throws Exception {
+    String id = "bench-long-" + UUID.randomUUID().toString().substring(0, 8);
+    log.printf("long: a curriculum of %d no-op phases …%n", phases);
+    long started = System.nanoTime();
+    RunStatus end = run(id, noopRecipe("long", phases));
+    double seconds = (System.nanoTime() - started) / 1e9;
+    long maxEvents = 0;
+    long maxBytes = 0;
+    int runsInChain = 0;
+    String runId = "";
+    do {
+      WorkflowExecutionHistory history =
+          runId.isEmpty() ? client.fetchHistory(id) : client.fetchHistory(id, runId);
+      List<HistoryEvent> events = history.getEvents();
+      maxEvents = Math.max(maxEvents, events.size());
+      maxBytes =
+          Math.max(maxBytes, events.stream().mapToLong(HistoryEvent::getSerializedSize).sum());
+      runsInChain++;
+      runId =
+          events.get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId();
+    } while (!runId.isEmpty());
+    result.put("longPhases", phases);
+    result.put("longCompleted", end.state() == RunState.COMPLETED);
+    result.put("longSeconds", round(seconds));
+    result.put("longContinuedAsNew", runsInChain - 1);
+    result.put("maxHistoryEvents", maxEvents);
+    result.put("maxHistoryBytes", maxBytes);
+    log.printf(
+        Locale.ROOT,
+        "  %s in %.1f s; the run continued as new %d times; its largest history: %d events, %d bytes%n",
+        end.state(),
+        seconds,
+        runsInChain - 1,
+        maxEvents,
+        maxBytes);
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+
+  /** {@code phases} phases of 10 steps each, every one the {@code noop} framework's job. */
+  static Recipe noopRecipe(String name, int phases) {
+    Recipe.Builder recipe =
+        Recipe.builder("bench-" + name)
+            .description("syllabus bench: " + phases + " no-op phases")
+            .totalSteps(10L * phases);
+    for (int i = 0; i < phases; i++) {
+      recipe.phase(Phase.builder("p" + i).steps(10).framework("noop", "job"));
+    }
+    return recipe.build();
+  }
+
+  private void start(String id, Recipe recipe) {
+    CurriculumWorkflow run =
+        client.newWorkflowStub(
+            CurriculumWorkflow.class,
+            WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(queue).build());
+    WorkflowClient.start(run::run, RunInput.of(recipe));
+  }
+
+  private RunStatus result(String id) throws Exception {
+    return WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, id))
+        .getResult(30, TimeUnit.MINUTES, RunStatus.class);
+  }
+
+  private RunStatus run(String id, Recipe recipe) throws Exception {
+    start(id, recipe);
+    return result(id);
+  }
+
+  private static void requireCompleted(RunStatus end) {
+    if (end.state() != RunState.COMPLETED) {
+      throw new Exit.Failed(
+          "bench run " + end.runId() + " ended " + end.state() + ": " + end.message());
+    }
+  }
+
+  private Path jobDir(String runId, int index) {
+    String phase = "p" + index;
+    return runs.resolve(runId)
+        .resolve(index + "-" + phase)
+        .resolve("jobs")
+        .resolve(JobRef.of(runId, index, phase, 1).name());
+  }
+
+  /** The nearest-rank percentile of sorted values. */
+  static double percentile(List<Double> sorted, double p) {
+    int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 100) / 100.0;
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary folder: the OS cleans it up eventually
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package dev.syllabus.starter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bench --quick --json} runs and prints one JSON object with every number it promises. Not a
+ * benchmark: what the numbers are is for docs/benchmarks.md, never an assertion here.
+ */
+class BenchCommandTest {
+  @TempDir Path home;
+
+  @Test
+  @Timeout(300)
+  void quickBenchPrintsOneJsonObjectWithEveryNumber() throws Exception {
+    Cli.Result bench = new Cli(home).run("bench", "--quick", "--json");
+
+    assertEquals(0, bench.exitCode(), bench.err());
+    JsonNode result = new ObjectMapper().readTree(bench.out());
+    for (String field :
+        List.of(
+            "handoffP50Ms",
+            "handoffP95Ms",
+            "handoffP99Ms",
+            "overheadRatio",
+            "scaleRuns",
+            "scaleCompleted",
+            "scaleWallSeconds",
+            "peakHeapMb",
+            "maxHistoryEvents")) {
+      assertTrue(result.path(field).isNumber(), field + " in " + result);
+    }
+    assertTrue(result.has("apiRequestsPerPhaseShort"), "named even where not measured");
+    assertTrue(result.has("apiRequestsPerPhaseLong"), "named even where not measured");
+    assertEquals(BenchCommand.QUICK.handoffPhases() - 1, result.get("handoffs").asInt());
+    assertEquals(result.get("scaleRuns").asInt(), result.get("scaleCompleted").asInt());
+    assertTrue(result.get("longCompleted").asBoolean(), result.toString());
+  }
+}

@@ -175,7 +175,7 @@ class ValidateCommandTest {
     rejected(
         validate(good("framework: tiny", "framework: nemo")),
         "r.yaml:7: phases[0].framework: no framework 'nemo' under kubeconfigs/ (there are:"
-            + " axolotl, tiny, verifiers)");
+            + " axolotl, noop, tiny, verifiers)");
   }
 
   @Test

@@ -68,6 +68,9 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private String reportedMessage;
   private PhaseState searchableState;
   private Boolean phasesSearchable;
+  private Boolean reportsInBackground;
+  private Promise<Void> reporting;
+  private PhaseStatus unsentReport;
 
   @Override
   public PhaseOutcome run(PhaseTask task) {
@@ -527,12 +530,48 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     reportedState = status.state();
     reportedDecile = decile;
     reportedMessage = status.message();
+    PhaseStatus report = status;
+    if (reportsInBackground == null) {
+      reportsInBackground =
+          Workflow.getVersion("reports-in-background", Workflow.DEFAULT_VERSION, 1) >= 1;
+    }
+    if (reportsInBackground) {
+      reportInBackground(parent.get(), report);
+      return;
+    }
     CurriculumWorkflow run =
         Workflow.newExternalWorkflowStub(CurriculumWorkflow.class, parent.get());
-    PhaseStatus report = status;
     if (!Signals.sendUnlessClosed(() -> run.phaseReport(report))) {
       log.info("run {} closed before this phase's progress reached it", parent.get());
     }
+  }
+
+  /**
+   * Sends a report to the run without waiting for it to arrive: the phase goes on with its next
+   * step at once (on a real server each delivery takes a round trip of tens of milliseconds, and a
+   * phase reports a few times; waiting for them was most of a short phase's time). Reports go one
+   * at a time, so the run sees them in order; one made while another is on its way waits, and a
+   * newer one replaces it. Runs recorded before this replay with the reports sent one by one.
+   */
+  private void reportInBackground(String runId, PhaseStatus report) {
+    if (reporting != null && !reporting.isCompleted()) {
+      unsentReport = report;
+      return;
+    }
+    CurriculumWorkflow run = Workflow.newExternalWorkflowStub(CurriculumWorkflow.class, runId);
+    reporting = Async.procedure(run::phaseReport, report);
+    reporting.handle(
+        (delivered, failure) -> {
+          if (failure != null && !Signals.closedTarget(failure)) {
+            log.warn("a report to run {} failed: {}", runId, failure.getMessage());
+          }
+          PhaseStatus next = unsentReport;
+          unsentReport = null;
+          if (next != null) {
+            reportInBackground(runId, next);
+          }
+          return null;
+        });
   }
 
   /**

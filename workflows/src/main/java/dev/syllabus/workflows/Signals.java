@@ -13,6 +13,14 @@ final class Signals {
 
   private Signals() {}
 
+  /** Whether a signal failed because its target had already closed. */
+  static boolean closedTarget(Throwable failure) {
+    return failure instanceof SignalExternalWorkflowException
+        || (failure instanceof ApplicationFailure app
+            && app.getType() != null
+            && app.getType().contains(NOT_FOUND));
+  }
+
   /** Sends a signal; returns false when its target had already closed. */
   static boolean sendUnlessClosed(Runnable send) {
     try {

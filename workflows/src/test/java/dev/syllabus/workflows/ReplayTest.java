@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -51,21 +50,30 @@ class ReplayTest {
   }
 
   /**
-   * The histories cover both sides of the version the phase workflow checks on every phase: runs
-   * recorded before it existed replay without its marker (the old path), newer ones with it.
+   * The histories cover both sides of each version the phase workflow checks on every phase: runs
+   * recorded before a version existed replay without its marker (the old path), newer ones with it.
    */
-  @Test
-  void theRecordedPhasesCoverBothSidesOfTheirVersion() throws Exception {
-    List<String> with = new ArrayList<>();
-    List<String> without = new ArrayList<>();
+  @TestFactory
+  Stream<DynamicTest> theRecordedPhasesCoverBothSidesOfEachVersion() throws Exception {
+    List<Path> phases;
     try (Stream<Path> s = Files.list(HISTORIES)) {
-      for (Path file : s.filter(p -> p.toString().matches(".*\\.\\d+-\\w+\\.json")).toList()) {
-        boolean marked = changeIds(history(file)).contains("phase-search-attributes");
-        (marked ? with : without).add(file.getFileName().toString());
-      }
+      phases = s.filter(p -> p.toString().matches(".*\\.\\d+-\\w+\\.json")).sorted().toList();
     }
-    assertFalse(with.isEmpty(), "no recorded phase took the new path; record new histories");
-    assertFalse(without.isEmpty(), "no recorded phase took the old path");
+    return Stream.of("phase-search-attributes", "reports-in-background")
+        .map(
+            changeId ->
+                DynamicTest.dynamicTest(
+                    changeId,
+                    () -> {
+                      List<String> with = new ArrayList<>();
+                      List<String> without = new ArrayList<>();
+                      for (Path file : phases) {
+                        boolean marked = changeIds(history(file)).contains(changeId);
+                        (marked ? with : without).add(file.getFileName().toString());
+                      }
+                      assertFalse(with.isEmpty(), "no recorded phase took the new path");
+                      assertFalse(without.isEmpty(), "no recorded phase took the old path");
+                    }));
   }
 
   private static List<String> changeIds(WorkflowExecutionHistory history) {

@@ -48,12 +48,13 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     description = {
-      "Measure what Syllabus itself costs: phase-handoff latency, overhead against a bare",
-      "Temporal workflow, many runs on one worker, and a long curriculum's history.",
-      "Every phase runs the real workflows and the local backend; its job is the `noop`",
-      "framework's, which saves its last checkpoint at once and exits. Uses an in-process",
-      "Temporal unless --address (or TEMPORAL_ADDRESS) names one; then it runs its own worker",
-      "on a task queue of its own. docs/benchmarks.md has the results and how to read them."
+      "Measure Syllabus's own cost: handoffs, overhead, scale, long curricula.",
+      "Phase-handoff latency, overhead against a bare Temporal workflow, many",
+      "runs on one worker, and a long curriculum's history. Every phase runs the",
+      "real workflows and the local backend; its job is the `noop` framework's,",
+      "which saves its last checkpoint at once and exits. Uses an in-process",
+      "Temporal unless --address (or TEMPORAL_ADDRESS) names one; then it runs",
+      "its own worker on a task queue of its own. See docs/benchmarks.md."
     })
 final class BenchCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;

@@ -23,11 +23,12 @@ import picocli.CommandLine.Spec;
     name = "demo",
     description = {
       "Run recipes/demo.yaml end to end on this machine and exit when it ends.",
-      "Starts a local Temporal (the Temporal CLI's dev server with its Web UI when `temporal`",
-      "is on PATH, else an in-process one) and a worker with the local backend, trains the tiny",
-      "model through every phase, shows live progress and a summary. Exits 0 only if the",
-      "run completed. From another terminal you can pause, resume, skip or advance it:",
-      "the demo prints the address to pass with --address."
+      "Starts a local Temporal (the Temporal CLI's dev server with its Web UI",
+      "when `temporal` is on PATH, else an in-process one) and a worker with the",
+      "local backend, trains the tiny model through every phase, shows live",
+      "progress and a summary. Exits 0 only if the run completed. From another",
+      "terminal you can pause, resume, skip or advance it: the demo prints the",
+      "address to pass with --address, and the Web UI's link to the run."
     })
 final class DemoCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;

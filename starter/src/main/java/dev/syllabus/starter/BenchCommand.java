@@ -100,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
         Temporal.connect(address, parent.temporal.namespace, Duration.ofSeconds(10))) {
       temporal.registerSearchAttributes();
       client = temporal.client();
-      queue = "syllabus-bench-" + UUID.randomUUID().toString().substring(0, 8);
+      queue = "syllabus-bench-" + shortId();
       WorkerFactory factory = WorkerFactory.newInstance(client);
       Worker worker = factory.newWorker(queue);
       worker.registerWorkflowImplementationTypes(
@@ -156,12 +156,10 @@ final class BenchCommand implements Callable<Integer> {
   // --- 1 and 2: handoff latency, and overhead against a bare workflow --------------------------
 
   private void handoffsAndOverhead(int phases, ObjectNode result) throws Exception {
-    String id = "bench-handoff-" + UUID.randomUUID().toString().substring(0, 8);
-    log.printf("handoffs: a curriculum of %d no-op phases …%n", phases);
-    long started = System.nanoTime();
-    RunStatus end = run(id, noopRecipe("handoff", phases));
-    double curriculumSeconds = (System.nanoTime() - started) / 1e9;
-    requireCompleted(end);
+    NoopRun handoff = runNoop("handoff", phases);
+    requireCompleted(handoff.end());
+    String id = handoff.id();
+    double curriculumSeconds = handoff.seconds();
 
     List<Double> millis = new ArrayList<>();
     for (int i = 0; i + 1 < phases; i++) {
@@ -185,13 +183,13 @@ final class BenchCommand implements Callable<Integer> {
         millis.get(millis.size() - 1));
 
     log.printf("overhead: a bare workflow of %d no-op activities …%n", phases);
-    started = System.nanoTime();
+    long started = System.nanoTime();
     BareWorkflow bare =
         client.newWorkflowStub(
             BareWorkflow.class,
             WorkflowOptions.newBuilder()
                 .setTaskQueue(queue)
-                .setWorkflowId("bench-bare-" + UUID.randomUUID().toString().substring(0, 8))
+                .setWorkflowId("bench-bare-" + shortId())
                 .build());
     bare.run(phases);
     double bareSeconds = (System.nanoTime() - started) / 1e9;
@@ -289,7 +287,7 @@ final class BenchCommand implements Callable<Integer> {
             .filter(p -> p.getType() == MemoryType.HEAP)
             .toList();
     heap.forEach(MemoryPoolMXBean::resetPeakUsage);
-    String prefix = "bench-scale-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+    String prefix = "bench-scale-" + shortId() + "-";
     Recipe recipe = noopRecipe("scale", 3);
     long started = System.nanoTime();
     for (int i = 0; i < count; i++) {
@@ -322,11 +320,10 @@ final class BenchCommand implements Callable<Integer> {
   // --- 5: a long curriculum's history --------------------------------------------------------
 
   private void longCurriculum(int phases, ObjectNode result) throws Exception {
-    String id = "bench-long-" + UUID.randomUUID().toString().substring(0, 8);
-    log.printf("long: a curriculum of %d no-op phases …%n", phases);
-    long started = System.nanoTime();
-    RunStatus end = run(id, noopRecipe("long", phases));
-    double seconds = (System.nanoTime() - started) / 1e9;
+    NoopRun curriculum = runNoop("long", phases);
+    String id = curriculum.id();
+    RunStatus end = curriculum.end();
+    double seconds = curriculum.seconds();
     long maxEvents = 0;
     long maxBytes = 0;
     int runsInChain = 0;
@@ -385,9 +382,21 @@ final class BenchCommand implements Callable<Integer> {
         .getResult(30, TimeUnit.MINUTES, RunStatus.class);
   }
 
-  private RunStatus run(String id, Recipe recipe) throws Exception {
-    start(id, recipe);
-    return result(id);
+  /** A curriculum of {@code phases} no-op phases, run to its end, and how long it took. */
+  private record NoopRun(String id, RunStatus end, double seconds) {}
+
+  private NoopRun runNoop(String name, int phases) throws Exception {
+    String id = "bench-" + name + "-" + shortId();
+    log.printf("%s: a curriculum of %d no-op phases …%n", name, phases);
+    long started = System.nanoTime();
+    start(id, noopRecipe(name, phases));
+    RunStatus end = result(id);
+    return new NoopRun(id, end, (System.nanoTime() - started) / 1e9);
+  }
+
+  /** Eight random characters, to keep this bench's ids and task queue apart from others'. */
+  private static String shortId() {
+    return UUID.randomUUID().toString().substring(0, 8);
   }
 
   private static void requireCompleted(RunStatus end) {

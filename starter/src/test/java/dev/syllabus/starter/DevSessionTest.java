@@ -58,9 +58,8 @@ class DevSessionTest {
     dev.join(30_000);
   }
 
-  @Test
-  void pauseResumeAndAdvanceFromASecondTerminal() throws Exception {
-    // A slower first phase, so there is time to pause, resume and advance it.
+  /** Starts run x of the demo with a slower first phase, so there is time to act on it. */
+  private Cli.Result startSlowDemo() {
     Cli.Result run =
         cli.run(
             "run",
@@ -72,6 +71,12 @@ class DevSessionTest {
             "--set",
             "phases[easy].config.step_pause_ms=40");
     assertEquals(0, run.exitCode(), run.err());
+    return run;
+  }
+
+  @Test
+  void pauseResumeAndAdvanceFromASecondTerminal() throws Exception {
+    Cli.Result run = startSlowDemo();
     assertEquals("x", run.out().strip());
 
     JsonNode running = awaitStatus("easy trains", s -> phase(s, 0).get("step").asLong() > 50);
@@ -126,17 +131,7 @@ class DevSessionTest {
   @Test
   void aRunCarriesOnAcrossARestartOfDevAndItsJobKeepsRunning() throws Exception {
     RealTemporal.binary(); // dev keeps runs across restarts only on the Temporal CLI's server
-    Cli.Result run =
-        cli.run(
-            "run",
-            "recipes/demo.yaml",
-            "--id",
-            "x",
-            "--address",
-            address,
-            "--set",
-            "phases[easy].config.step_pause_ms=40");
-    assertEquals(0, run.exitCode(), run.err());
+    startSlowDemo();
     awaitStatus("easy trains", s -> phase(s, 0).get("step").asLong() > 50);
 
     stopDev(); // as Ctrl-C: the worker and the server stop

@@ -26,10 +26,8 @@ final class Signals {
     try {
       send.run();
       return true;
-    } catch (SignalExternalWorkflowException e) {
-      return false;
-    } catch (ApplicationFailure e) {
-      if (e.getType() != null && e.getType().contains(NOT_FOUND)) {
+    } catch (RuntimeException e) {
+      if (closedTarget(e)) {
         return false;
       }
       throw e;

@@ -25,7 +25,7 @@ final class JobProcesses {
 
   private JobProcesses() {}
 
-  /** Live processes whose job folder is {@code jobDir} or lies under {@code jobsDir}. */
+  /** Live processes whose job folder lies under {@code jobsDir}: every job of a phase. */
   static List<ProcessHandle> under(Path jobsDir) {
     return find(jobsDir.toAbsolutePath().normalize() + "/", true);
   }

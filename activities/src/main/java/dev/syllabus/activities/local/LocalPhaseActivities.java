@@ -165,7 +165,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
     synchronized (lockOf(job)) {
       try (FileLock lock = lockFolder(dir)) {
         if (!Files.exists(dir.resolve("pid"))) {
-          stopLeftovers(job, store.phaseFolder(job).resolve("jobs"));
+          stopLeftovers(job);
           return launch(job, launch, dir, "starting", null);
         }
       } catch (IOException e) {
@@ -195,7 +195,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
           // after a stop: follow it; if it stops, the phase resumes it again.
           return followFrom(job, launch);
         }
-        stopLeftovers(job, store.phaseFolder(job).resolve("jobs"));
+        stopLeftovers(job);
         Files.deleteIfExists(dir.resolve("stop-requested"));
         Files.deleteIfExists(dir.resolve("exit"));
         Files.deleteIfExists(dir.resolve("restarts"));
@@ -232,20 +232,18 @@ public final class LocalPhaseActivities implements PhaseActivities {
                   + " times with no exit code; giving up (is something killing it?)");
         }
         Files.writeString(restarts, (done + 1) + "\n");
-        stopLeftovers(job, store.phaseFolder(job).resolve("jobs"));
+        stopLeftovers(job);
         Long checkpoint = checkpointStep(job);
+        String from = checkpoint == null ? "the start" : "checkpoint " + checkpoint;
         log.warn(
-            "job {} is gone and left no exit code; starting it again from {}",
-            job.name(),
-            checkpoint == null ? "the start" : "checkpoint " + checkpoint);
+            "job {} is gone and left no exit code; starting it again from {}", job.name(), from);
         JobSnapshot started =
             launch(
                 job,
                 launch,
                 dir,
                 "restarting",
-                "its process was gone and left no exit code; it carries on from "
-                    + (checkpoint == null ? "the start" : "checkpoint " + checkpoint));
+                "its process was gone and left no exit code; it carries on from " + from);
         return new JobSnapshot(
             JobState.RUNNING,
             now.step(),
@@ -535,8 +533,8 @@ public final class LocalPhaseActivities implements PhaseActivities {
    * leftover of an earlier attempt, or a trainer whose wrapper was killed. They are past saving a
    * checkpoint; what matters is that the phase never has two trainers at once.
    */
-  private void stopLeftovers(JobRef job, Path jobsDir) {
-    for (ProcessHandle p : JobProcesses.under(jobsDir)) {
+  private void stopLeftovers(JobRef job) {
+    for (ProcessHandle p : JobProcesses.under(jobDir(job).getParent())) {
       log.warn(
           "stopping a leftover process of phase {} (pid {}) before starting job {}",
           job.phase(),

@@ -20,7 +20,6 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import java.io.IOException;
@@ -67,10 +66,10 @@ final class BenchCommand implements Callable<Integer> {
   boolean json;
 
   /** How much of each measurement. */
-  record Sizes(int handoffPhases, int scaleRuns, int longPhases) {}
+  record Sizes(int handoffPhases, int scaleRuns, int longPhases, int weekDays) {}
 
-  static final Sizes FULL = new Sizes(201, 1000, 2000);
-  static final Sizes QUICK = new Sizes(41, 40, 100);
+  static final Sizes FULL = new Sizes(201, 1000, 2000, 7);
+  static final Sizes QUICK = new Sizes(41, 40, 100, 1);
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -118,15 +117,21 @@ final class BenchCommand implements Callable<Integer> {
         handoffsAndOverhead(sizes.handoffPhases(), result);
         scale(sizes.scaleRuns(), result);
         longCurriculum(sizes.longPhases(), result);
-        result.putNull("apiRequestsPerPhaseShort");
-        result.putNull("apiRequestsPerPhaseLong");
-        result.putNull("longPhaseSimulatedWeekEvents");
-        result
-            .putArray("notMeasuredHere")
-            .add(
-                "apiRequestsPerPhaseShort/Long: measured by KubernetesBackendTest against the"
-                    + " simulated cluster, not yet by bench")
-            .add("a single phase reporting progress for a simulated week");
+        try (ClusterBench cluster =
+            new ClusterBench(client, queue + "-k8s", paths, home.resolve("pvc"), log)) {
+          cluster.apiRequests(result);
+          cluster.week(sizes.weekDays(), result);
+        }
+        result.put(
+            "maxHistoryEvents",
+            Math.max(
+                result.get("longMaxHistoryEvents").asLong(),
+                result.get("simulatedWeek").get("maxHistoryEvents").asLong()));
+        result.put(
+            "maxHistoryBytes",
+            Math.max(
+                result.get("longMaxHistoryBytes").asLong(),
+                result.get("simulatedWeek").get("maxHistoryBytes").asLong()));
       } finally {
         factory.shutdown();
         factory.awaitTermination(10, TimeUnit.SECONDS);
@@ -324,35 +329,26 @@ final class BenchCommand implements Callable<Integer> {
     String id = curriculum.id();
     RunStatus end = curriculum.end();
     double seconds = curriculum.seconds();
-    long maxEvents = 0;
-    long maxBytes = 0;
-    int runsInChain = 0;
-    String runId = "";
-    do {
-      WorkflowExecutionHistory history =
-          runId.isEmpty() ? client.fetchHistory(id) : client.fetchHistory(id, runId);
-      List<HistoryEvent> events = history.getEvents();
-      maxEvents = Math.max(maxEvents, events.size());
-      maxBytes =
-          Math.max(maxBytes, events.stream().mapToLong(HistoryEvent::getSerializedSize).sum());
-      runsInChain++;
-      runId =
-          events.get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId();
-    } while (!runId.isEmpty());
+    HistoryChain chain = HistoryChain.of(client, id);
     result.put("longPhases", phases);
     result.put("longCompleted", end.state() == RunState.COMPLETED);
     result.put("longSeconds", round(seconds));
-    result.put("longContinuedAsNew", runsInChain - 1);
-    result.put("maxHistoryEvents", maxEvents);
-    result.put("maxHistoryBytes", maxBytes);
+    result.put("longContinuedAsNew", chain.continuedAsNew());
+    result.put("longMaxHistoryEvents", chain.maxEvents());
+    result.put("longMaxHistoryBytes", chain.maxBytes());
+    result.put("longFirstRunInputBytes", chain.firstInputBytes());
+    result.put("longLastRunInputBytes", chain.lastInputBytes());
     log.printf(
         Locale.ROOT,
-        "  %s in %.1f s; the run continued as new %d times; its largest history: %d events, %d bytes%n",
+        "  %s in %.1f s; the run continued as new %d times; its largest history: %,d events, %,d"
+            + " bytes; input carried into its first run %,d bytes, into its last %,d%n",
         end.state(),
         seconds,
-        runsInChain - 1,
-        maxEvents,
-        maxBytes);
+        chain.continuedAsNew(),
+        chain.maxEvents(),
+        chain.maxBytes(),
+        chain.firstInputBytes(),
+        chain.lastInputBytes());
   }
 
   // --- helpers ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
- * {@link dev.syllabus.activities.kubernetes.sim.SimulatedCluster}: a Kubernetes cluster for tests,
- * fabric8's CRUD mock API server plus what the missing controllers and the one GPU node would do.
+ * {@link dev.syllabus.activities.kubernetes.sim.SimulatedCluster}: a Kubernetes cluster for tests
+ * and for {@code syllabus bench}, fabric8's CRUD mock API server plus what the missing controllers
+ * and the one GPU node would do. Never used by a worker against a real cluster.
  *
  * <h2>As a real cluster does it</h2>
  *

@@ -59,6 +59,13 @@ public final class RequestCounts {
     return counts.values().stream().mapToInt(AtomicInteger::get).sum();
   }
 
+  /** Every count by {@code "<verb> <resource>"}, e.g. {@code "create jobs"}, sorted by key. */
+  public Map<String, Integer> asMap() {
+    Map<String, Integer> map = new TreeMap<>();
+    counts.forEach((k, v) -> map.put(k, v.get()));
+    return map;
+  }
+
   /** A frozen copy of the counts as they are now. */
   public RequestCounts snapshot() {
     RequestCounts copy = new RequestCounts(true);

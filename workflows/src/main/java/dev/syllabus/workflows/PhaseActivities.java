@@ -3,6 +3,7 @@ package dev.syllabus.workflows;
 import dev.syllabus.workflows.job.Handoff;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.JobSnapshot;
+import dev.syllabus.workflows.job.Launch;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
 import dev.syllabus.workflows.job.ServersStatus;
@@ -33,6 +34,16 @@ public interface PhaseActivities {
 
   /** Creates the phase's objects and starts its job; adopts a job already started for it. */
   JobSnapshot startJob(RenderedPhase rendered);
+
+  /**
+   * {@link #render} and, unless the phase has servers to start first, {@link #startJob}: one
+   * activity instead of two, so one round trip to the server fewer between a phase's job and the
+   * next one's.
+   */
+  default Launch launch(PhaseTask task, int attempt) {
+    RenderedPhase rendered = render(task, attempt);
+    return new Launch(rendered, rendered.hasServers() ? null : startJob(rendered));
+  }
 
   /**
    * Follows the job until its state changes or about {@code reportEveryMillis} have passed with new

@@ -214,6 +214,22 @@ class CurriculumWorkflowTest {
   }
 
   @Test
+  void aCompletedJobIsTornDownWhileItsCheckpointIsCollectedAndTheNextPhaseWaitsForBoth()
+      throws Exception {
+    CountDownLatch collectEasy = backend.holdCollect("easy");
+    start("r3b", demo(), FAST);
+    eventually("easy is being collected", () -> backend.count("collect r3b-0-easy-1") == 1);
+
+    eventually("easy's job is torn down", () -> backend.count("teardown r3b-0-easy-1") == 1);
+    assertEquals(0, backend.count("render medium"), "medium waits for easy's checkpoint");
+
+    collectEasy.countDown();
+    RunStatus done = finish("r3b");
+    assertEquals(RunState.COMPLETED, done.state());
+    assertEquals(1, backend.count("teardown r3b-0-easy-1"), "torn down once");
+  }
+
+  @Test
   void advanceEndsThePhaseAtItsLatestCheckpointAndTheNextStartsFromIt() {
     backend.holdAt("easy", 350);
     CurriculumWorkflow run = start("r4", demo(), FAST);

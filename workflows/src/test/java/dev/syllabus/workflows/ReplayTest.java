@@ -59,7 +59,7 @@ class ReplayTest {
     try (Stream<Path> s = Files.list(HISTORIES)) {
       phases = s.filter(p -> p.toString().matches(".*\\.\\d+-\\w+\\.json")).sorted().toList();
     }
-    return Stream.of("phase-search-attributes", "reports-in-background")
+    return Stream.of("phase-search-attributes", "reports-in-background", "fewer-round-trips")
         .map(
             changeId ->
                 DynamicTest.dynamicTest(

@@ -46,9 +46,13 @@ public final class ArtifactStore {
   public record Checkpoint(long step, Path folder) {}
 
   private final Path root;
+  private final Object[] lineageLocks = new Object[64];
 
   public ArtifactStore(Path root) {
     this.root = root.toAbsolutePath().normalize();
+    for (int i = 0; i < lineageLocks.length; i++) {
+      lineageLocks[i] = new Object();
+    }
   }
 
   public Path root() {
@@ -105,7 +109,7 @@ public final class ArtifactStore {
    * triplet, the data it trained on is written beside it as {@code data.json}, and all three are
    * recorded in the run's lineage. Without a checkpoint the input passes on unchanged.
    */
-  public synchronized Handoff handOff(PhaseTask task, JobRef job) {
+  public Handoff handOff(PhaseTask task, JobRef job) {
     Path phaseDir = phaseFolder(job);
     Optional<Checkpoint> latest = latestCheckpoint(phaseDir);
     if (latest.isEmpty()) {
@@ -124,7 +128,9 @@ public final class ArtifactStore {
             Kind.OPTIMIZER, uri(checkpoint.folder()), relative, phase, globalStep, digest);
     ArtifactRef data = writeData(task, phaseDir, globalStep);
     Triplet output = new Triplet(model, optimizer, data);
-    recordLineage(task, output);
+    synchronized (lineageLock(task.runId())) {
+      recordLineage(task, output);
+    }
     return new Handoff(output, checkpoint.step(), "checkpoint-" + checkpoint.step() + " handed on");
   }
 
@@ -142,6 +148,15 @@ public final class ArtifactStore {
         task.phase().name(),
         globalStep,
         digest(file));
+  }
+
+  /**
+   * The lock for one run's lineage file: runs hand off side by side, and only the read-modify-write
+   * of a run's {@code lineage.json} needs to wait for another handoff of the same run (a digest of
+   * a large checkpoint must not hold up every other run's handoff).
+   */
+  private Object lineageLock(String runId) {
+    return lineageLocks[Math.floorMod(runId.hashCode(), lineageLocks.length)];
   }
 
   /** Adds the phase's outputs to {@code <root>/<runId>/lineage.json}, replacing earlier entries. */

@@ -370,17 +370,20 @@ final class BenchCommand implements Callable<Integer> {
     result.put("longContinuedAsNew", chain.continuedAsNew());
     result.put("longMaxHistoryEvents", chain.maxEvents());
     result.put("longMaxHistoryBytes", chain.maxBytes());
+    ObjectNode parts = result.putObject("longMaxHistoryBytesByEventType");
+    chain.maxBytesByType().forEach(parts::put);
     result.put("longFirstRunInputBytes", chain.firstInputBytes());
     result.put("longLastRunInputBytes", chain.lastInputBytes());
     log.printf(
         Locale.ROOT,
         "  %s in %.1f s; the run continued as new %d times; its largest history: %,d events, %,d"
-            + " bytes; input carried into its first run %,d bytes, into its last %,d%n",
+            + " bytes (%s); input carried into its first run %,d bytes, into its last %,d%n",
         end.state(),
         seconds,
         chain.continuedAsNew(),
         chain.maxEvents(),
         chain.maxBytes(),
+        chain.largestParts(),
         chain.firstInputBytes(),
         chain.lastInputBytes());
   }

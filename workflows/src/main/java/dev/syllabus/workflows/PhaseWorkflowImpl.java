@@ -84,6 +84,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     try {
       PhaseOutcome outcome = runPhase();
       if (outcome != null) {
+        awaitReports();
         return outcome;
       }
       handingOver = true;
@@ -109,6 +110,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       }
     }
     log.info("phase {} continues as new at step {}", phase().name(), status.step());
+    awaitReports();
     Workflow.continueAsNew(task.withCarried(progress()));
     throw new IllegalStateException("unreachable: continueAsNew does not return");
   }
@@ -626,6 +628,18 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
           }
           return null;
         });
+  }
+
+  /**
+   * Waits until the reports on their way to the run have arrived. A phase that ended (or continued
+   * as new) while one was still on its way had its last workflow task refused by the server, as an
+   * event (the signal's delivery) came in meanwhile, and the run could end before the report
+   * reached it. From {@code fewer-round-trips} on; runs recorded before end without waiting.
+   */
+  private void awaitReports() {
+    if (reporting != null && fewerRoundTrips()) {
+      Workflow.await(() -> reporting.isCompleted() && unsentReport == null);
+    }
   }
 
   /**

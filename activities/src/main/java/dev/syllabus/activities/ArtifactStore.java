@@ -20,11 +20,15 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,6 +51,18 @@ public final class ArtifactStore {
 
   private final Path root;
   private final Object[] lineageLocks = new Object[64];
+
+  /**
+   * Checkpoint folders found complete, with their trainer_state.json's size and time; the latest.
+   */
+  private final Map<Path, String> completeCheckpoints =
+      Collections.synchronizedMap(
+          new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Path, String> eldest) {
+              return size() > 4096;
+            }
+          });
 
   public ArtifactStore(Path root) {
     this.root = root.toAbsolutePath().normalize();
@@ -77,18 +93,44 @@ public final class ArtifactStore {
     if (!Files.isDirectory(phaseFolder)) {
       return Optional.empty();
     }
-    List<Checkpoint> complete = new ArrayList<>();
+    List<Checkpoint> candidates = new ArrayList<>();
     try (Stream<Path> entries = Files.list(phaseFolder)) {
       for (Path entry : entries.toList()) {
         Matcher m = CHECKPOINT.matcher(entry.getFileName().toString());
-        if (m.matches() && Files.isDirectory(entry) && isComplete(entry)) {
-          complete.add(new Checkpoint(Long.parseLong(m.group(1)), entry));
+        if (m.matches() && Files.isDirectory(entry)) {
+          candidates.add(new Checkpoint(Long.parseLong(m.group(1)), entry));
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return complete.stream().max((a, b) -> Long.compare(a.step(), b.step()));
+    // Newest first, and stop at the first complete one: following a job asks this at every report,
+    // and a long run's folder holds many checkpoints whose trainer_state.json grows with its log.
+    candidates.sort((a, b) -> Long.compare(b.step(), a.step()));
+    return candidates.stream().filter(c -> knownComplete(c.folder())).findFirst();
+  }
+
+  /**
+   * {@link #isComplete}, remembered: a checkpoint's {@code trainer_state.json} is read once, and
+   * again only when its size or time changes.
+   */
+  private boolean knownComplete(Path checkpoint) {
+    BasicFileAttributes state;
+    try {
+      state =
+          Files.readAttributes(checkpoint.resolve("trainer_state.json"), BasicFileAttributes.class);
+    } catch (IOException e) {
+      return false;
+    }
+    String stamp = state.size() + "@" + state.lastModifiedTime();
+    if (stamp.equals(completeCheckpoints.get(checkpoint))) {
+      return true;
+    }
+    if (!isComplete(checkpoint)) {
+      return false;
+    }
+    completeCheckpoints.put(checkpoint, stamp);
+    return true;
   }
 
   static boolean isComplete(Path checkpoint) {

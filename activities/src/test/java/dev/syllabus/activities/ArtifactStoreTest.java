@@ -90,6 +90,22 @@ class ArtifactStoreTest {
   }
 
   @Test
+  void aCheckpointWhoseStateIsCutShortIsPassedOverEvenAfterItWasSeenComplete() throws Exception {
+    ArtifactStore store = new ArtifactStore(root);
+    Path folder = store.phaseFolder(job);
+    checkpoint(500, true);
+    Path newest = checkpoint(1000, true);
+    assertEquals(1000L, store.latestCheckpoint(folder).orElseThrow().step());
+
+    // Rewritten (a trainer saving again into the same folder) and not finished yet.
+    Files.writeString(newest.resolve("trainer_state.json"), "{\"global_step\": 10");
+    assertEquals(500L, store.latestCheckpoint(folder).orElseThrow().step());
+
+    Files.writeString(newest.resolve("trainer_state.json"), "{\"global_step\": 1000}");
+    assertEquals(1000L, store.latestCheckpoint(folder).orElseThrow().step());
+  }
+
+  @Test
   void withoutACheckpointTheInputPassesOn() {
     Triplet input = new Triplet(ArtifactRef.external(Kind.MODEL, "base"), null, null);
     Handoff handoff = new ArtifactStore(root).handOff(task(OptimizerState.RESET, input), job);

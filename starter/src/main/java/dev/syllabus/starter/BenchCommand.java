@@ -103,6 +103,10 @@ final class BenchCommand implements Callable<Integer> {
       throw new Exit.BadInput("bench: --dev-server starts its own Temporal; drop --address");
     }
     LocalTemporal server = startServer(home);
+    // Ctrl-C must not leave a dev server behind.
+    Runnable stopServer = Logging.once(server == null ? () -> {} : server::close);
+    Thread onCtrlC = new Thread(stopServer, "syllabus-bench-shutdown");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
     String address = server == null ? parent.temporal.address : server.address();
     ObjectNode result = JSON.createObjectNode();
     result.put(
@@ -155,9 +159,8 @@ final class BenchCommand implements Callable<Integer> {
         factory.awaitTermination(10, TimeUnit.SECONDS);
       }
     } finally {
-      if (server != null) {
-        server.close();
-      }
+      stopServer.run();
+      Runtime.getRuntime().removeShutdownHook(onCtrlC);
       deleteQuietly(home);
     }
     if (json) {

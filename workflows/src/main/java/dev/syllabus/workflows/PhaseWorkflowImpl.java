@@ -260,9 +260,10 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   }
 
   /**
-   * Whether this run launches a job in one activity ({@link PhaseActivities#launch}) and tears a
-   * completed job down while collecting its checkpoint: two round trips to the server fewer on the
-   * way from one phase's job to the next. Runs recorded before replay the old way.
+   * Whether this run takes the shorter way from one phase's job to the next: it launches a job in
+   * one activity ({@link PhaseActivities#launch}), tears a completed job down while collecting its
+   * checkpoint, does not report a completed job's last steps to the run (its outcome does), and
+   * waits for its reports to arrive before it ends. Runs recorded before replay the old way.
    */
   private boolean fewerRoundTrips() {
     if (fewerRoundTrips == null) {

@@ -126,7 +126,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
         }
         if (shouldContinueAsNew()) {
           log.info("run {} continues as new before phase {}", runId, index);
-          Workflow.continueAsNew(input.withCarried(status()));
+          Workflow.continueAsNew(input.withCarried(status().forCarrying()));
         }
         state = RunState.RUNNING;
         PhaseOutcome outcome = runPhase(index);

@@ -1,6 +1,7 @@
 package dev.syllabus.workflows;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.Handoff;
@@ -200,5 +201,88 @@ class PayloadsTest {
   @Test
   void phaseOutcome() {
     roundTrips(new PhaseOutcome(STATUS.withState(PhaseState.COMPLETED, null), TRIPLET));
+  }
+
+  /**
+   * A run of 2,000 finished phases continues as new in one payload under Temporal's 2 MB limit per
+   * event ({@code limit.blobSize.error}); whole artifact references in every phase's status would
+   * not fit.
+   */
+  @Test
+  void aTwoThousandPhaseRunContinuesAsNewUnderTheTwoMegabytePayloadLimit() {
+    int n = 2_000;
+    Recipe.Builder recipe = Recipe.builder("long").totalSteps(10L * n);
+    List<PhaseStatus> phases = new java.util.ArrayList<>();
+    Triplet last = Triplet.EMPTY;
+    for (int i = 0; i < n; i++) {
+      String name = "p" + i;
+      recipe.phase(Phase.builder(name).steps(10).framework("noop", "job"));
+      String folder = "bench-long-4c1f9a2e/" + i + "-" + name + "/checkpoint-10";
+      String digest = "sha256:" + "0123456789abcdef".repeat(4);
+      ArtifactRef model =
+          new ArtifactRef(
+              ArtifactRef.Kind.MODEL,
+              "file:///tmp/syllabus-bench-123/runs/" + folder,
+              folder,
+              name,
+              10L * (i + 1),
+              digest);
+      ArtifactRef data =
+          new ArtifactRef(
+              ArtifactRef.Kind.DATA,
+              "file:///tmp/syllabus-bench-123/runs/" + folder + "/../data.json",
+              folder + "/../data.json",
+              name,
+              10L * (i + 1),
+              digest);
+      last =
+          new Triplet(
+              model,
+              new ArtifactRef(
+                  ArtifactRef.Kind.OPTIMIZER,
+                  model.uri(),
+                  model.path(),
+                  name,
+                  model.step(),
+                  digest),
+              data);
+      phases.add(
+          new PhaseStatus(
+              i,
+              name,
+              "noop",
+              "job",
+              PhaseState.COMPLETED,
+              10L * i,
+              10L * (i + 1),
+              10L * (i + 1),
+              null,
+              null,
+              1,
+              last,
+              "checkpoint-10 handed on"));
+    }
+    RunStatus status =
+        new RunStatus(
+            "bench-long-4c1f9a2e",
+            "long",
+            RunState.RUNNING,
+            10L * n,
+            10L * n,
+            1.0,
+            n,
+            phases,
+            last,
+            null);
+    RunInput whole = new RunInput(recipe.build(), RunSettings.DEFAULTS, status);
+    RunInput carried = whole.withCarried(status.forCarrying());
+
+    long limit = 2L * 1024 * 1024;
+    long wholeBytes = CONVERTER.toPayloads(whole).orElseThrow().getSerializedSize();
+    long carriedBytes = CONVERTER.toPayloads(carried).orElseThrow().getSerializedSize();
+    assertTrue(wholeBytes > limit, "whole references: " + wholeBytes + " bytes");
+    assertTrue(carriedBytes < limit * 3 / 4, "carried: " + carriedBytes + " bytes");
+    assertEquals(last, carried.carried().artifacts(), "the next phase's artifacts stay whole");
+    assertEquals(last.model().brief(), carried.carried().phases().get(n - 1).artifacts().model());
   }
 }

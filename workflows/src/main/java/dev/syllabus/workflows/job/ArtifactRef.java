@@ -29,6 +29,14 @@ public record ArtifactRef(
     return new ArtifactRef(kind, reference, null, null, 0, null);
   }
 
+  /**
+   * This reference without its URI (the path says where it is) and digest ({@code lineage.json}
+   * keeps both): what a finished phase's status carries across continue-as-new.
+   */
+  public ArtifactRef brief() {
+    return isExternal() ? this : new ArtifactRef(kind, null, path, phase, step, null);
+  }
+
   @JsonIgnore
   public boolean isExternal() {
     return path == null;

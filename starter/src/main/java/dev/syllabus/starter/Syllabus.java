@@ -68,6 +68,7 @@ public final class Syllabus implements Runnable {
   /** Runs one command line; returns its exit code. */
   public static int execute(Paths paths, String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Syllabus(paths));
+    addHelpOptions(cli);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
@@ -88,6 +89,20 @@ public final class Syllabus implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** {@code -h}/{@code --help} on every command, as on {@code syllabus} itself. */
+  private static void addHelpOptions(CommandLine cli) {
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      if (sub.getCommandSpec().findOption("--help") == null) {
+        sub.getCommandSpec()
+            .addOption(
+                CommandLine.Model.OptionSpec.builder("-h", "--help")
+                    .usageHelp(true)
+                    .description("Show this help message and exit.")
+                    .build());
+      }
+    }
   }
 
   /** The version from the jar's manifest, or "dev" when run from classes. */

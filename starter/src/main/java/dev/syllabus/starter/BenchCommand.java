@@ -267,20 +267,12 @@ final class BenchCommand implements Callable<Integer> {
     int to = Math.min(phases, from + 20);
     for (int i = from; i < to; i++) {
       List<HistoryEvent> events = client.fetchHistory(runId + "." + i + "-p" + i).getEvents();
-      java.util.Map<Long, HistoryEvent> scheduled = new java.util.HashMap<>();
-      for (HistoryEvent e : events) {
-        if (e.hasActivityTaskScheduledEventAttributes()) {
-          scheduled.put(e.getEventId(), e);
-        } else if (e.hasActivityTaskCompletedEventAttributes()) {
-          HistoryEvent s =
-              scheduled.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
-          byType
-              .computeIfAbsent(
-                  s.getActivityTaskScheduledEventAttributes().getActivityType().getName(),
-                  k -> new ArrayList<>())
-              .add(millisBetween(s, e));
-        }
-      }
+      HistoryChain.forEachCompletedActivity(
+          events,
+          (type, scheduled, completed) ->
+              byType
+                  .computeIfAbsent(type, k -> new ArrayList<>())
+                  .add(millisBetween(scheduled, completed)));
       whole.add(millisBetween(events.get(0), events.get(events.size() - 1)));
     }
     ObjectNode breakdown = result.putObject("phaseBreakdownMs");
@@ -412,16 +404,30 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void start(String id, Recipe recipe) {
+    startRun(client, queue, id, RunInput.of(recipe));
+  }
+
+  private RunStatus result(String id) {
+    return awaitRun(client, id);
+  }
+
+  /** Starts run {@code id} on the bench's task queue {@code queue}. */
+  static void startRun(WorkflowClient client, String queue, String id, RunInput input) {
     CurriculumWorkflow run =
         client.newWorkflowStub(
             CurriculumWorkflow.class,
             WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(queue).build());
-    WorkflowClient.start(run::run, RunInput.of(recipe));
+    WorkflowClient.start(run::run, input);
   }
 
-  private RunStatus result(String id) throws Exception {
-    return WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, id))
-        .getResult(30, TimeUnit.MINUTES, RunStatus.class);
+  /** How run {@code id} ended; a run that takes over 30 minutes fails the bench. */
+  static RunStatus awaitRun(WorkflowClient client, String id) {
+    try {
+      return WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, id))
+          .getResult(30, TimeUnit.MINUTES, RunStatus.class);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new Exit.Failed("bench run " + id + " did not end within 30 minutes");
+    }
   }
 
   /** A curriculum of {@code phases} no-op phases, run to its end, and how long it took. */
@@ -441,7 +447,7 @@ final class BenchCommand implements Callable<Integer> {
     return UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static void requireCompleted(RunStatus end) {
+  static void requireCompleted(RunStatus end) {
     if (end.state() != RunState.COMPLETED) {
       throw new Exit.Failed(
           "bench run " + end.runId() + " ended " + end.state() + ": " + end.message());
@@ -462,7 +468,7 @@ final class BenchCommand implements Callable<Integer> {
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
   }
 
-  private static double round(double value) {
+  static double round(double value) {
     return Math.round(value * 100) / 100.0;
   }
 

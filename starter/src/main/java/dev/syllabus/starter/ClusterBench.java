@@ -8,7 +8,6 @@ import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
 import dev.syllabus.activities.kubernetes.sim.RequestCounts;
 import dev.syllabus.activities.kubernetes.sim.SimulatedCluster;
 import dev.syllabus.worker.Paths;
-import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
 import dev.syllabus.workflows.RunInput;
@@ -23,8 +22,6 @@ import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import io.temporal.worker.WorkerFactory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -110,7 +107,7 @@ final class ClusterBench implements AutoCloseable {
    */
   void apiRequests(ObjectNode result) {
     log.printf("API requests: single-Job phases on the simulated cluster …%n");
-    result(run("warm-up", 10, MINUTES)); // the informers' first list and watch
+    BenchCommand.awaitRun(client, run("warm-up", 10, MINUTES)); // the informers' first list/watch
     Measured minute = measure("minute", 60, MINUTES);
     Measured hour = measure("hour", 3_600, MINUTES);
     result.put("apiRequestsPerPhaseShort", minute.requests().total());
@@ -152,7 +149,7 @@ final class ClusterBench implements AutoCloseable {
     out.put("simulatedDays", days);
     out.put("steps", steps);
     out.put("completed", week.end().state() == RunState.COMPLETED);
-    out.put("wallSeconds", round(week.seconds()));
+    out.put("wallSeconds", BenchCommand.round(week.seconds()));
     out.put("progressReports", chain.completed("FollowJob"));
     out.put("continuedAsNew", chain.continuedAsNew());
     out.put("maxHistoryEvents", chain.maxEvents());
@@ -185,12 +182,10 @@ final class ClusterBench implements AutoCloseable {
     RequestCounts before = cluster.requests().snapshot();
     long started = System.nanoTime();
     String id = run(name, steps, settings);
-    RunStatus end = result(id);
+    RunStatus end = BenchCommand.awaitRun(client, id);
     double seconds = (System.nanoTime() - started) / 1e9;
     RequestCounts requests = cluster.requests().minus(before);
-    if (end.state() != RunState.COMPLETED) {
-      throw new Exit.Failed("bench run " + id + " ended " + end.state() + ": " + end.message());
-    }
+    BenchCommand.requireCompleted(end);
     return new Measured(end, seconds, requests, HistoryChain.of(client, id + ".0-sft"));
   }
 
@@ -211,31 +206,14 @@ final class ClusterBench implements AutoCloseable {
                     .data(DataSpec.of("org/sft-mix"))
                     .optimizer(new OptimizerSpec("adamw_torch", 2e-5, OptimizerState.RESET)))
             .build();
-    CurriculumWorkflow stub =
-        client.newWorkflowStub(
-            CurriculumWorkflow.class,
-            WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue(queue).build());
-    WorkflowClient.start(stub::run, new RunInput(recipe, settings, null));
+    BenchCommand.startRun(client, queue, id, new RunInput(recipe, settings, null));
     return id;
-  }
-
-  private RunStatus result(String id) {
-    try {
-      return WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, id))
-          .getResult(30, TimeUnit.MINUTES, RunStatus.class);
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new Exit.Failed("bench run " + id + " did not end within 30 minutes");
-    }
   }
 
   private static void putCounts(ObjectNode node, RequestCounts counts) {
     for (Map.Entry<String, Integer> e : counts.asMap().entrySet()) {
       node.put(e.getKey(), e.getValue());
     }
-  }
-
-  private static double round(double value) {
-    return Math.round(value * 100) / 100.0;
   }
 
   @Override

@@ -43,19 +43,8 @@ record HistoryChain(
         maxBytes = bytes;
         maxByType = bytesByType(events);
       }
-      Map<Long, String> types = new java.util.HashMap<>();
-      for (HistoryEvent e : events) {
-        if (e.hasActivityTaskScheduledEventAttributes()) {
-          types.put(
-              e.getEventId(),
-              e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
-        } else if (e.hasActivityTaskCompletedEventAttributes()) {
-          completed.merge(
-              types.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId()),
-              1,
-              Integer::sum);
-        }
-      }
+      forEachCompletedActivity(
+          events, (type, scheduled, done) -> completed.merge(type, 1, Integer::sum));
       HistoryEvent started = events.get(0);
       // Walking back from the newest run: the first one seen is the last, the last seen the first.
       if (runs == 1) {
@@ -65,6 +54,28 @@ record HistoryChain(
       runId = started.getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId();
     } while (!runId.isEmpty());
     return new HistoryChain(runs, maxEvents, maxBytes, maxByType, firstInput, lastInput, completed);
+  }
+
+  /** What {@link #forEachCompletedActivity} hands on for each activity that completed. */
+  interface CompletedActivity {
+    void accept(String type, HistoryEvent scheduled, HistoryEvent completed);
+  }
+
+  /**
+   * Each completed activity in {@code events}: its type, when it was scheduled, when it completed.
+   */
+  static void forEachCompletedActivity(List<HistoryEvent> events, CompletedActivity action) {
+    Map<Long, HistoryEvent> scheduled = new java.util.HashMap<>();
+    for (HistoryEvent e : events) {
+      if (e.hasActivityTaskScheduledEventAttributes()) {
+        scheduled.put(e.getEventId(), e);
+      } else if (e.hasActivityTaskCompletedEventAttributes()) {
+        HistoryEvent s =
+            scheduled.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
+        action.accept(
+            s.getActivityTaskScheduledEventAttributes().getActivityType().getName(), s, e);
+      }
+    }
   }
 
   /** The bytes of each event type, largest first, e.g. {@code WORKFLOW_TASK_COMPLETED=…}. */

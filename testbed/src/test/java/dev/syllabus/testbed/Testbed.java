@@ -1,0 +1,325 @@
+package dev.syllabus.testbed;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The testbed for the integration tests: started once per test JVM with {@code testbed/up} (its own
+ * folder and ports, so that a developer's testbed can stay up beside it) and stopped with {@code
+ * testbed/down} when the JVM exits. Without the testbed's programs built ({@code testbed/build})
+ * the tests are skipped, unless {@code SYLLABUS_REQUIRE_TESTBED} is set, as {@code .ci/run} sets
+ * it.
+ *
+ * <p>Each test gets a namespace of its own, set up as {@code deploy/} sets up the worker's: the
+ * ServiceAccount, Role and RoleBinding (and Kueue's), the artifact claim {@code syllabus-artifacts}
+ * bound to a volume on a folder of the test's, and the {@code hf-token} Secret. The worker's client
+ * authenticates as that ServiceAccount, with a token from the API server.
+ */
+final class Testbed {
+  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  static final Path DIR = REPO.resolve("testbed/target/testbed");
+  static final int PORT_BASE = 26440;
+  static final String CLUSTER_QUEUE = "gpus";
+  static final int GPUS_PER_NODE = 8;
+
+  static final ResourceDefinitionContext LOCAL_QUEUES =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("kueue.x-k8s.io")
+          .withVersion("v1beta2")
+          .withKind("LocalQueue")
+          .withPlural("localqueues")
+          .withNamespaced(true)
+          .build();
+
+  static final ResourceDefinitionContext CLUSTER_QUEUES =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("kueue.x-k8s.io")
+          .withVersion("v1beta2")
+          .withKind("ClusterQueue")
+          .withPlural("clusterqueues")
+          .withNamespaced(false)
+          .build();
+
+  private static Testbed running;
+  private static RuntimeException failed;
+
+  final Config adminConfig;
+  final KubernetesClient admin;
+
+  private Testbed(Config adminConfig) {
+    this.adminConfig = adminConfig;
+    this.admin = new KubernetesClientBuilder().withConfig(adminConfig).build();
+  }
+
+  /** The testbed, started on first use; the calling test is skipped when it cannot be had. */
+  static synchronized Testbed get() {
+    if (failed != null) {
+      throw failed;
+    }
+    if (running == null) {
+      try {
+        running = start();
+      } catch (IllegalStateException e) {
+        failed = e;
+        throw e;
+      }
+    }
+    return running;
+  }
+
+  private static Testbed start() {
+    boolean required = System.getenv("SYLLABUS_REQUIRE_TESTBED") != null;
+    int built = run(List.of(REPO.resolve("testbed/build").toString(), "--check"), null);
+    if (built != 0) {
+      String why =
+          "the testbed's programs are not built: run testbed/build (about 15 minutes the first"
+              + " time) to run the kubernetes backend's integration tests";
+      if (required) {
+        throw new IllegalStateException(why + " (SYLLABUS_REQUIRE_TESTBED is set)");
+      }
+      Assumptions.abort(why);
+    }
+    try {
+      Files.createDirectories(DIR);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Path log = DIR.getParent().resolve("testbed-up.log");
+    int status =
+        run(
+            List.of(
+                REPO.resolve("testbed/up").toString(),
+                "--dir",
+                DIR.toString(),
+                "--port-base",
+                Integer.toString(PORT_BASE),
+                "--gpus",
+                Integer.toString(GPUS_PER_NODE)),
+            log);
+    if (status != 0) {
+      throw new IllegalStateException("testbed/up failed (exit " + status + "); see " + log);
+    }
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () ->
+                    run(
+                        List.of(REPO.resolve("testbed/down").toString(), "--dir", DIR.toString()),
+                        null)));
+    try {
+      return new Testbed(Config.fromKubeconfig(Files.readString(DIR.resolve("kubeconfig"))));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int run(List<String> command, Path log) {
+    try {
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.redirectOutput(
+          log == null
+              ? ProcessBuilder.Redirect.DISCARD
+              : ProcessBuilder.Redirect.appendTo(log.toFile()));
+      Process p = builder.start();
+      if (!p.waitFor(40, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        return -1;
+      }
+      return p.exitValue();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A namespace set up for a worker, with its artifact claim bound to {@code artifacts}. */
+  String newNamespace(String prefix, Path artifacts) {
+    String ns = prefix + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36);
+    admin
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
+    admin
+        .persistentVolumes()
+        .resource(
+            new PersistentVolumeBuilder()
+                .withNewMetadata()
+                .withName(ns + "-artifacts")
+                .endMetadata()
+                .withNewSpec()
+                .withCapacity(Map.of("storage", new Quantity("1Ti")))
+                .withAccessModes("ReadWriteMany")
+                .withStorageClassName("")
+                .withPersistentVolumeReclaimPolicy("Delete")
+                .withNewHostPath()
+                .withPath(artifacts.toString())
+                .withType("DirectoryOrCreate")
+                .endHostPath()
+                .withNewClaimRef()
+                .withNamespace(ns)
+                .withName("syllabus-artifacts")
+                .endClaimRef()
+                .endSpec()
+                .build())
+        .create();
+    admin
+        .persistentVolumeClaims()
+        .inNamespace(ns)
+        .resource(
+            new PersistentVolumeClaimBuilder()
+                .withNewMetadata()
+                .withName("syllabus-artifacts")
+                .endMetadata()
+                .withNewSpec()
+                .withAccessModes("ReadWriteMany")
+                .withStorageClassName("")
+                .withVolumeName(ns + "-artifacts")
+                .withNewResources()
+                .withRequests(Map.of("storage", new Quantity("1Ti")))
+                .endResources()
+                .endSpec()
+                .build())
+        .create();
+    for (String file :
+        List.of(
+            "serviceaccount.yaml",
+            "role.yaml",
+            "rolebinding.yaml",
+            "role-kueue.yaml",
+            "rolebinding-kueue.yaml")) {
+      HasMetadata object = load(REPO.resolve("deploy").resolve(file));
+      object.getMetadata().setNamespace(ns);
+      if (object instanceof RoleBinding binding) {
+        binding.getSubjects().forEach(s -> s.setNamespace(ns));
+      }
+      admin.resource(object).inNamespace(ns).create();
+    }
+    admin
+        .secrets()
+        .inNamespace(ns)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("hf-token")
+                .endMetadata()
+                .addToStringData("token", "hf_s3cr3t_value_never_in_history")
+                .build())
+        .create();
+    eventually(
+        "the artifact claim of " + ns + " is bound",
+        Duration.ofSeconds(60),
+        () ->
+            "Bound"
+                .equals(
+                    admin
+                        .persistentVolumeClaims()
+                        .inNamespace(ns)
+                        .withName("syllabus-artifacts")
+                        .get()
+                        .getStatus()
+                        .getPhase()));
+    return ns;
+  }
+
+  /** A Kueue LocalQueue in {@code ns} that feeds {@code clusterQueue}. */
+  void localQueue(String ns, String name, String clusterQueue) {
+    GenericKubernetesResource queue =
+        new GenericKubernetesResourceBuilder()
+            .withApiVersion("kueue.x-k8s.io/v1beta2")
+            .withKind("LocalQueue")
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(ns)
+            .endMetadata()
+            .addToAdditionalProperties("spec", Map.of("clusterQueue", clusterQueue))
+            .build();
+    admin.genericKubernetesResources(LOCAL_QUEUES).inNamespace(ns).resource(queue).create();
+  }
+
+  /**
+   * A client that acts as the worker's ServiceAccount in {@code ns}, with its Role's rights only.
+   */
+  KubernetesClient workerClient(String ns) {
+    String token =
+        admin
+            .serviceAccounts()
+            .inNamespace(ns)
+            .withName("syllabus-worker")
+            .tokenRequest(
+                new TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(24 * 3600L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
+    Config config =
+        new ConfigBuilder()
+            .withMasterUrl(adminConfig.getMasterUrl())
+            .withCaCertData(adminConfig.getCaCertData())
+            .withOauthToken(token)
+            .withNamespace(ns)
+            .build();
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** Deletes the namespace (the namespace controller deletes what is in it) and its volume. */
+  void deleteNamespace(String ns) {
+    admin.namespaces().withName(ns).delete();
+    admin.persistentVolumes().withName(ns + "-artifacts").delete();
+  }
+
+  static HasMetadata load(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return (HasMetadata) admin().getKubernetesSerialization().unmarshal(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static KubernetesClient admin() {
+    return get().admin;
+  }
+
+  static void eventually(String what, Duration within, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "timed out after " + within.toSeconds() + " s waiting until " + what);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+}

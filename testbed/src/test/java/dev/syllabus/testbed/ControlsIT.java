@@ -1,0 +1,201 @@
+package dev.syllabus.testbed;
+
+import static dev.syllabus.testbed.PhasesIT.grpo;
+import static dev.syllabus.testbed.PhasesIT.recipe;
+import static dev.syllabus.testbed.PhasesIT.sft;
+import static dev.syllabus.testbed.Testbed.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.syllabus.activities.Renderer;
+import dev.syllabus.workflows.job.Names;
+import dev.syllabus.workflows.recipe.Phase;
+import dev.syllabus.workflows.status.PhaseState;
+import dev.syllabus.workflows.status.PhaseStatus;
+import dev.syllabus.workflows.status.RunState;
+import dev.syllabus.workflows.status.RunStatus;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowStub;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Advance, skip and cancel on the real control plane, and a worker that is replaced while its phase
+ * runs: the new one adopts the running Job.
+ */
+@Timeout(600)
+class ControlsIT {
+  private static final Duration A_WHILE = Duration.ofMinutes(3);
+
+  @TempDir Path artifacts;
+  private Backend syllabus;
+
+  @AfterEach
+  void tearDown() {
+    if (syllabus != null) {
+      syllabus.close();
+    }
+  }
+
+  private Job job(String name) {
+    return syllabus.kube().batch().v1().jobs().inNamespace(syllabus.ns).withName(name).get();
+  }
+
+  private List<String> objectsOf(String run) {
+    var kube = syllabus.kube();
+    String ns = syllabus.ns;
+    return Stream.<List<? extends HasMetadata>>of(
+            kube.batch()
+                .v1()
+                .jobs()
+                .inNamespace(ns)
+                .withLabel(Renderer.RUN_LABEL, run)
+                .list()
+                .getItems(),
+            kube.apps()
+                .deployments()
+                .inNamespace(ns)
+                .withLabel(Renderer.RUN_LABEL, run)
+                .list()
+                .getItems(),
+            kube.services().inNamespace(ns).withLabel(Renderer.RUN_LABEL, run).list().getItems(),
+            kube.configMaps().inNamespace(ns).withLabel(Renderer.RUN_LABEL, run).list().getItems(),
+            kube.pods().inNamespace(ns).withLabel(Renderer.RUN_LABEL, run).list().getItems())
+        .flatMap(List::stream)
+        .map(o -> o.getKind() + "/" + o.getMetadata().getName())
+        .toList();
+  }
+
+  @Test
+  void advanceEndsThePhaseAtItsCheckpointAndTheNextStartsFromIt() {
+    syllabus = new Backend("advance", artifacts);
+    syllabus.start(
+        "a1", recipe(2000, sft(0.5), Phase.builder("more").until(1.0).framework("axolotl", "sft")));
+    eventually("sft trains", A_WHILE, () -> syllabus.phase("a1", 0).step() >= 30);
+    syllabus.run("a1").advance("good enough");
+    RunStatus done = syllabus.finish("a1");
+
+    PhaseStatus advanced = done.phases().get(0);
+    assertEquals(PhaseState.ADVANCED, advanced.state(), advanced.toString());
+    assertTrue(advanced.step() >= 30 && advanced.step() < 1000, advanced.toString());
+    String checkpoint = advanced.artifacts().model().path();
+    assertTrue(checkpoint.startsWith("a1/0-sft/checkpoint-"), checkpoint);
+    assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
+    String input =
+        job(Names.jobName("a1", 1, "more", 1))
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getEnv()
+            .stream()
+            .filter(v -> v.getName().equals("SYLLABUS_INPUT_MODEL"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    assertEquals("/mnt/syllabus/" + checkpoint, input, "the next phase starts from it");
+  }
+
+  @Test
+  void skipEndsTheRunningPhaseAndHandsItsInputOn() {
+    syllabus = new Backend("skip", artifacts);
+    syllabus.start(
+        "s1", recipe(2000, sft(0.5), Phase.builder("more").until(1.0).framework("axolotl", "sft")));
+    eventually("sft trains", A_WHILE, () -> syllabus.phase("s1", 0).step() >= 10);
+    syllabus.run("s1").skip("not needed");
+    RunStatus done = syllabus.finish("s1");
+
+    assertEquals(PhaseState.SKIPPED, done.phases().get(0).state(), done.toString());
+    assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
+    String input =
+        job(Names.jobName("s1", 1, "more", 1))
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getEnv()
+            .stream()
+            .filter(v -> v.getName().equals("SYLLABUS_INPUT_MODEL"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    assertEquals("Qwen/Qwen2.5-0.5B-Instruct", input, "the skipped phase's input is handed on");
+    assertNull(
+        job(Names.jobName("s1", 0, "sft", 1)), "the skipped phase's unfinished Job is deleted");
+  }
+
+  @Test
+  void aCancelledRunLeavesNoObjectBehind() {
+    syllabus = new Backend("cancel", artifacts);
+    syllabus.start("c1", recipe(4000, grpo()));
+    eventually("grpo trains", A_WHILE, () -> syllabus.phase("c1", 0).step() >= 10);
+    WorkflowStub.fromTyped(syllabus.run("c1")).cancel();
+    assertThrows(WorkflowFailedException.class, () -> syllabus.finish("c1"));
+    // The garbage collector deletes the Job's and the Deployments' pods and ReplicaSets.
+    eventually("nothing of the run is left", A_WHILE, () -> objectsOf("c1").isEmpty());
+    assertEquals(
+        List.of(),
+        syllabus.kube().apps().replicaSets().inNamespace(syllabus.ns).list().getItems().stream()
+            .map(r -> r.getMetadata().getName())
+            .toList());
+  }
+
+  @Test
+  void aPhaseWhoseServersCannotStartFailsAndLeavesNoServerBehind() {
+    syllabus = new Backend("failed", artifacts);
+    syllabus.kube().secrets().inNamespace(syllabus.ns).withName("hf-token").delete();
+    eventually(
+        "the Secret is gone",
+        A_WHILE,
+        () ->
+            syllabus.kube().secrets().inNamespace(syllabus.ns).withName("hf-token").get() == null);
+    syllabus.start("f1", recipe(200, grpo().retries(2)));
+    String message = syllabus.failure("f1");
+    assertTrue(message.contains("its servers cannot start"), message);
+    assertTrue(message.contains("CreateContainerConfigError"), message);
+    assertTrue(message.contains("secret \"hf-token\" not found"), message);
+    assertNull(job(Names.jobName("f1", 0, "grpo", 1)), "no Job while its servers cannot start");
+    eventually("nothing of the run is left", A_WHILE, () -> objectsOf("f1").isEmpty());
+  }
+
+  @Test
+  void aNewWorkerAdoptsTheRunningJobInsteadOfCreatingAnother() {
+    syllabus = new Backend("adopt", artifacts);
+    syllabus.start("w1", recipe(600, sft(1.0)));
+    eventually("sft trains", A_WHILE, () -> syllabus.phase("w1", 0).step() >= 20);
+    syllabus.stopWorker();
+    long stepWhenStopped = syllabus.phase("w1", 0).step();
+    syllabus.startWorker();
+    RunStatus done = syllabus.finish("w1");
+    assertEquals(RunState.COMPLETED, done.state(), done.toString());
+    assertEquals(600, done.phases().get(0).step());
+    assertTrue(stepWhenStopped < 600, "the worker was replaced while the phase ran");
+    assertEquals(
+        List.of("Job/" + Names.jobName("w1", 0, "sft", 1)),
+        objectsOf("w1").stream().filter(o -> o.startsWith("Job/")).toList(),
+        "exactly one Job");
+    assertEquals(
+        1,
+        syllabus
+            .kube()
+            .pods()
+            .inNamespace(syllabus.ns)
+            .withLabel(Renderer.RUN_LABEL, "w1")
+            .list()
+            .getItems()
+            .size(),
+        "one pod: the Job ran once, undisturbed");
+  }
+}

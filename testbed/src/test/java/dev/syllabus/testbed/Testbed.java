@@ -290,9 +290,16 @@ final class Testbed {
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 
-  /** Deletes the namespace (the namespace controller deletes what is in it) and its volume. */
+  /**
+   * Deletes the namespace (the namespace controller deletes what is in it) and its volume, once its
+   * pods are gone, so that no program still writes to the test's folder.
+   */
   void deleteNamespace(String ns) {
     admin.namespaces().withName(ns).delete();
+    eventually(
+        "the pods of " + ns + " are gone",
+        Duration.ofMinutes(2),
+        () -> admin.pods().inNamespace(ns).list().getItems().isEmpty());
     admin.persistentVolumes().withName(ns + "-artifacts").delete();
   }
 

@@ -1,6 +1,7 @@
 package dev.syllabus.activities.kubernetes;
 
 import dev.syllabus.activities.Renderer;
+import io.fabric8.kubernetes.api.model.APIGroup;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -34,14 +36,30 @@ import org.slf4j.LoggerFactory;
 final class ClusterCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClusterCache.class);
 
-  static final ResourceDefinitionContext KUEUE_WORKLOADS =
-      new ResourceDefinitionContext.Builder()
-          .withGroup("kueue.x-k8s.io")
-          .withVersion("v1beta1")
-          .withPlural("workloads")
-          .withKind("Workload")
-          .withNamespaced(true)
-          .build();
+  /**
+   * Kueue's Workloads in the newest version the cluster serves: v1beta2 where Kueue has it (0.15
+   * on), v1beta1 before. Kueue 0.17 stores v1beta2 and serves v1beta1 without a conversion webhook,
+   * so a patch through v1beta1 fails its validation ("no such key: priorityClassSource").
+   */
+  static ResourceDefinitionContext kueueWorkloads(KubernetesClient client) {
+    String version = "v1beta1";
+    try {
+      APIGroup group = client.getApiGroup("kueue.x-k8s.io");
+      if (group != null
+          && group.getVersions().stream().anyMatch(v -> "v1beta2".equals(v.getVersion()))) {
+        version = "v1beta2";
+      }
+    } catch (KubernetesClientException e) {
+      log.warn("cannot tell which versions of Kueue's API the cluster serves: {}", e.getMessage());
+    }
+    return new ResourceDefinitionContext.Builder()
+        .withGroup("kueue.x-k8s.io")
+        .withVersion(version)
+        .withPlural("workloads")
+        .withKind("Workload")
+        .withNamespaced(true)
+        .build();
+  }
 
   private final KubernetesClient client;
   private final String namespace;
@@ -54,6 +72,7 @@ final class ClusterCache implements AutoCloseable {
   private final SharedIndexInformer<StatefulSet> statefulSets;
   private final SharedIndexInformer<EndpointSlice> endpointSlices;
   private volatile SharedIndexInformer<GenericKubernetesResource> workloads;
+  private volatile ResourceDefinitionContext workloadResource;
 
   ClusterCache(KubernetesClient client, String namespace, long syncTimeoutMillis) {
     this.client = client;
@@ -128,7 +147,7 @@ final class ClusterCache implements AutoCloseable {
         if (workloads == null) {
           SharedIndexInformer<GenericKubernetesResource> started =
               client
-                  .genericKubernetesResources(KUEUE_WORKLOADS)
+                  .genericKubernetesResources(workloadResource())
                   .inNamespace(namespace)
                   .inform(new Wake(), 0);
           awaitSynced(List.of(started), 30_000);
@@ -138,6 +157,16 @@ final class ClusterCache implements AutoCloseable {
       }
     }
     return informer;
+  }
+
+  /** Kueue's Workloads as this cluster serves them, asked once. */
+  ResourceDefinitionContext workloadResource() {
+    ResourceDefinitionContext resource = workloadResource;
+    if (resource == null) {
+      resource = kueueWorkloads(client);
+      workloadResource = resource;
+    }
+    return resource;
   }
 
   /** A version that changes whenever anything watched changes (or {@link #wake} is called). */

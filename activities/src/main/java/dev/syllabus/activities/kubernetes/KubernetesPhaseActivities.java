@@ -988,7 +988,7 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
   private void setActive(GenericKubernetesResource workload, boolean active) {
     try {
       client
-          .genericKubernetesResources(ClusterCache.KUEUE_WORKLOADS)
+          .genericKubernetesResources(cache().workloadResource())
           .inNamespace(namespace)
           .withName(workload.getMetadata().getName())
           .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"active\":" + active + "}}");

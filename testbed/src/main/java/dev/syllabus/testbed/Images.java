@@ -1,6 +1,7 @@
 package dev.syllabus.testbed;
 
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The images the testbed's nodes can "pull", and what running each means on this machine. An image
@@ -13,6 +14,12 @@ import java.util.List;
 final class Images {
   private Images() {}
 
+  /** An image reference as the container runtime parses it (lower-case repository, tag, digest). */
+  private static final Pattern REFERENCE =
+      Pattern.compile(
+          "^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]|__|-*[a-z0-9]+)*)*"
+              + "(:[\\w][\\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$");
+
   /** How a container of an image runs here. */
   enum Run {
     /** The container's command and arguments, as they are (paths mapped onto local folders). */
@@ -20,7 +27,9 @@ final class Images {
     /** The stand-in trainer for the job's trainer, the stand-in server for any other role. */
     STAND_IN,
     /** The image is not in the registry. */
-    CANNOT_PULL
+    CANNOT_PULL,
+    /** The reference cannot be parsed. */
+    INVALID
   }
 
   /** Repositories whose programs this machine has. */
@@ -36,6 +45,9 @@ final class Images {
           "vllm/vllm-openai");
 
   static Run of(String image) {
+    if (image == null || !REFERENCE.matcher(image).matches()) {
+      return Run.INVALID;
+    }
     String repository = repository(image);
     if (RUNNABLE.contains(repository)) {
       return Run.COMMAND;

@@ -232,6 +232,17 @@ public final class Player implements AutoCloseable {
     String image = main.getImage();
     List<String> standInCommand = null;
     switch (Images.of(image)) {
+      case INVALID -> {
+        waiting(
+            state,
+            "InvalidImageName",
+            "Failed to apply default image tag \""
+                + image
+                + "\": couldn't parse image name \""
+                + image
+                + "\": invalid reference format");
+        return;
+      }
       case CANNOT_PULL -> {
         waiting(state, "ImagePullBackOff", "Back-off pulling image \"" + image + "\"");
         return; // as in a registry without it: it will not appear by waiting

@@ -11,15 +11,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.job.Names;
+import dev.syllabus.workflows.job.PhaseTask;
+import dev.syllabus.workflows.job.Triplet;
+import dev.syllabus.workflows.recipe.DataSpec;
+import dev.syllabus.workflows.recipe.Deadlines;
 import dev.syllabus.workflows.recipe.Phase;
+import dev.syllabus.workflows.recipe.StepRange;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -197,5 +204,65 @@ class ControlsIT {
             .getItems()
             .size(),
         "one pod: the Job ran once, undisturbed");
+  }
+
+  @Test
+  void creatingTwiceAdoptsButAForeignObjectOfTheSameNameIsRefused() {
+    syllabus = new Backend("names", artifacts);
+    Phase phase = sft(1.0).build();
+    PhaseTask task =
+        new PhaseTask(
+            "a1",
+            "k8s",
+            0,
+            phase,
+            new StepRange(0, 50),
+            50,
+            Triplet.EMPTY,
+            DataSpec.of("org/sft-mix"),
+            100,
+            0,
+            null);
+    var backend = syllabus.activities;
+    var rendered = backend.render(task, 1);
+    backend.startJob(rendered);
+    backend.startJob(rendered); // a retried activity
+    assertEquals(1, objectsOf("a1").stream().filter(o -> o.startsWith("Job/")).count());
+
+    syllabus
+        .kube()
+        .configMaps()
+        .inNamespace(syllabus.ns)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName(Names.jobName("a1", 0, "sft", 2) + "-syllabus-config")
+                .endMetadata()
+                .build())
+        .create();
+    ApplicationFailure refused =
+        assertThrows(ApplicationFailure.class, () -> backend.startJob(backend.render(task, 2)));
+    assertEquals(
+        "ConfigMap a1-0-sft-2-syllabus-config already exists in namespace "
+            + syllabus.ns
+            + " and was not made by Syllabus for a1-0-sft-2 (its labels: none); delete it or start"
+            + " the run with another id",
+        refused.getOriginalMessage());
+    assertEquals(1, objectsOf("a1").stream().filter(o -> o.startsWith("Job/")).count());
+  }
+
+  @Test
+  void serversThatAreNotReadyInTimeFailThePhaseNamingWhatItWaitedFor() {
+    syllabus = new Backend("ready", artifacts);
+    // The stand-in servers take a second to start; the phase gives them a fifth of that.
+    syllabus.start(
+        "d1",
+        recipe(100, grpo().deadlines(new Deadlines(200, Deadlines.DEFAULTS.capacityMillis()))));
+    String message = syllabus.failure("d1");
+    assertTrue(message.contains("its servers were not ready within"), message);
+    assertTrue(message.contains("(deadlines.ready)"), message);
+    assertTrue(message.contains("Deployment d1-0-grpo-1-"), message);
+    assertNull(job(Names.jobName("d1", 0, "grpo", 1)), "no Job while its servers are not ready");
+    eventually("nothing of the run is left", A_WHILE, () -> objectsOf("d1").isEmpty());
   }
 }

@@ -69,6 +69,15 @@ class FailuresIT {
   }
 
   @Test
+  void anInvalidImageNameIsNamed() {
+    syllabus = new Backend("badname", artifacts);
+    syllabus.start("v1", recipe(100, sft(1.0).image("ghcr.io/Example/UPPER:1")));
+    String message = syllabus.failure("v1");
+    assertTrue(message.contains("has an invalid image name \"ghcr.io/Example/UPPER:1\""), message);
+    assertTrue(message.contains("InvalidImageName"), message);
+  }
+
+  @Test
   void moreGpusThanAnyNodeHasFailsThePhaseAtOnce() {
     syllabus = new Backend("toobig", artifacts);
     syllabus.start(

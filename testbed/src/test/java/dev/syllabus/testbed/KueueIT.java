@@ -59,7 +59,7 @@ class KueueIT {
     }
   }
 
-  /** A namespace whose LocalQueue team-a feeds a ClusterQueue of its own with {@code gpus}. */
+  /** A namespace whose LocalQueue small feeds a ClusterQueue of its own with {@code gpus}. */
   private void queue(String prefix, int gpus) {
     syllabus = new Backend(prefix, artifacts);
     clusterQueue = syllabus.ns + "-cq";
@@ -94,7 +94,7 @@ class KueueIT {
             .addToAdditionalProperties("spec", spec)
             .build();
     syllabus.kube().genericKubernetesResources(Testbed.CLUSTER_QUEUES).resource(cq).create();
-    syllabus.testbed.localQueue(syllabus.ns, "team-a", clusterQueue);
+    syllabus.testbed.localQueue(syllabus.ns, "small", clusterQueue);
   }
 
   private static WorkloadResources gpus(int n) {
@@ -134,7 +134,7 @@ class KueueIT {
   @Test
   void aQueuedPhaseWaitsForAdmissionAndRunsWhenTheQuotaIsFree() {
     queue("kqueue", 4);
-    syllabus.start("first", recipe(100_000, sft(1.0).queue("team-a").resources("train", gpus(4))));
+    syllabus.start("first", recipe(100_000, sft(1.0).queue("small").resources("train", gpus(4))));
     eventually(
         "the first phase is admitted and its pod runs",
         A_WHILE,
@@ -148,7 +148,7 @@ class KueueIT {
                 .getItems()
                 .stream()
                 .anyMatch(p -> "Running".equals(p.getStatus().getPhase())));
-    syllabus.start("second", recipe(100, sft(1.0).queue("team-a").resources("train", gpus(4))));
+    syllabus.start("second", recipe(100, sft(1.0).queue("small").resources("train", gpus(4))));
     eventually(
         "the second phase waits in the queue",
         A_WHILE,
@@ -156,7 +156,7 @@ class KueueIT {
           PhaseStatus p = syllabus.phase("second", 0);
           return p.state() == PhaseState.PENDING
               && p.message() != null
-              && p.message().startsWith("waiting for capacity: queued in Kueue queue team-a");
+              && p.message().startsWith("waiting for capacity: queued in Kueue queue small");
         });
     syllabus.run("first").skip("make room");
     RunStatus done = syllabus.finish("second");
@@ -167,7 +167,7 @@ class KueueIT {
   @Test
   void pauseDeactivatesTheWorkloadAndResumeCarriesOn() {
     queue("kpause", 8);
-    syllabus.start("q1", recipe(1000, sft(1.0).queue("team-a").resources("train", gpus(4))));
+    syllabus.start("q1", recipe(1000, sft(1.0).queue("small").resources("train", gpus(4))));
     eventually("sft trains", A_WHILE, () -> syllabus.phase("q1", 0).step() >= 100);
     syllabus.run("q1").pause(null);
     eventually(
@@ -204,7 +204,7 @@ class KueueIT {
         recipe(
             100,
             sft(1.0)
-                .queue("team-a")
+                .queue("small")
                 .resources("train", gpus(8))
                 .deadlines(new Deadlines(Deadlines.DEFAULTS.readyMillis(), 5_000))));
     eventually(
@@ -214,7 +214,7 @@ class KueueIT {
           PhaseStatus p = syllabus.phase("q2", 0);
           return p.state() == PhaseState.PENDING
               && p.message() != null
-              && p.message().startsWith("waiting for capacity: queued in Kueue queue team-a");
+              && p.message().startsWith("waiting for capacity: queued in Kueue queue small");
         });
     String message = syllabus.failure("q2");
     assertTrue(message.contains("found no room in the cluster within 5s"), message);

@@ -236,7 +236,8 @@ class PhasesIT {
         "sft is paused", A_WHILE, () -> syllabus.phase("p1", 0).state() == PhaseState.PAUSED);
 
     String name = Names.jobName("p1", 0, "sft", 1);
-    assertEquals(Boolean.TRUE, job(name).getSpec().getSuspend());
+    Job paused = job(name);
+    assertEquals(Boolean.TRUE, paused.getSpec().getSuspend());
     assertEquals(List.of(), names(livePods("p1").stream()), "a paused phase runs no pods");
     long saved =
         new ArtifactStore(artifacts)
@@ -309,5 +310,73 @@ class PhasesIT {
     RunStatus done = syllabus.finish("p1");
     assertEquals(RunState.COMPLETED, done.state(), done.toString());
     assertEquals(1000, done.phases().get(0).step());
+    // The trainer exited 0 on the SIGTERM of the suspension; the Job controller did not count
+    // that as the Job's success (the simulator assumed it would), so the same Job carried on.
+    assertEquals(paused.getMetadata().getUid(), job(name).getMetadata().getUid());
+  }
+
+  @Test
+  void pausingAGrpoPhaseFreesItsServersGpusTooAndResumeWaitsForThemToBeReady() {
+    syllabus = new Backend("grpopause", artifacts);
+    syllabus.start("g1", recipe(2000, grpo()));
+    eventually("grpo trains", A_WHILE, () -> syllabus.phase("g1", 0).step() >= 100);
+    syllabus.run("g1").pause(null);
+    eventually(
+        "grpo is paused", A_WHILE, () -> syllabus.phase("g1", 0).state() == PhaseState.PAUSED);
+    String name = Names.jobName("g1", 0, "grpo", 1);
+    for (String server : List.of("vllm", "rewards")) {
+      var d =
+          syllabus
+              .kube()
+              .apps()
+              .deployments()
+              .inNamespace(syllabus.ns)
+              .withName(name + "-" + server)
+              .get();
+      assertEquals(0, d.getSpec().getReplicas(), server + " is scaled to zero while paused");
+    }
+    eventually("no pod of the phase runs", A_WHILE, () -> livePods("g1").isEmpty());
+
+    // When the Job is started again, how many replicas of its servers were available.
+    Map<String, Integer> availableAtRestart = new ConcurrentHashMap<>();
+    var kube = syllabus.kube();
+    Watch watch =
+        kube.batch()
+            .v1()
+            .jobs()
+            .inNamespace(syllabus.ns)
+            .withName(name)
+            .watch(
+                new Watcher<Job>() {
+                  @Override
+                  public void eventReceived(Action action, Job job) {
+                    if (!Boolean.TRUE.equals(job.getSpec().getSuspend())
+                        && availableAtRestart.isEmpty()) {
+                      for (String server : List.of("vllm", "rewards")) {
+                        var d =
+                            kube.apps()
+                                .deployments()
+                                .inNamespace(syllabus.ns)
+                                .withName(name + "-" + server)
+                                .get();
+                        Integer available =
+                            d.getStatus() == null ? null : d.getStatus().getAvailableReplicas();
+                        availableAtRestart.put(server, available == null ? 0 : available);
+                      }
+                    }
+                  }
+
+                  @Override
+                  public void onClose(WatcherException cause) {}
+                });
+    syllabus.run("g1").resume(null);
+    RunStatus done = syllabus.finish("g1");
+    watch.close();
+    assertEquals(RunState.COMPLETED, done.state(), done.toString());
+    assertEquals(2000, done.phases().get(0).step());
+    assertEquals(
+        Map.of("vllm", 1, "rewards", 1),
+        availableAtRestart,
+        "the Job started again once both servers were available again");
   }
 }

@@ -2,21 +2,11 @@ package dev.syllabus.testbed;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
-import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,92 +149,27 @@ final class Testbed {
     }
   }
 
-  /** A namespace set up for a worker, with its artifact claim bound to {@code artifacts}. */
+  /**
+   * A namespace set up for a worker by {@code testbed/namespace}, as {@code deploy/} sets one up,
+   * with its artifact claim bound to {@code artifacts} and a LocalQueue team-a on the ClusterQueue
+   * gpus.
+   */
   String newNamespace(String prefix, Path artifacts) {
     String ns = prefix + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36);
-    admin
-        .namespaces()
-        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
-        .create();
-    admin
-        .persistentVolumes()
-        .resource(
-            new PersistentVolumeBuilder()
-                .withNewMetadata()
-                .withName(ns + "-artifacts")
-                .endMetadata()
-                .withNewSpec()
-                .withCapacity(Map.of("storage", new Quantity("1Ti")))
-                .withAccessModes("ReadWriteMany")
-                .withStorageClassName("")
-                .withPersistentVolumeReclaimPolicy("Delete")
-                .withNewHostPath()
-                .withPath(artifacts.toString())
-                .withType("DirectoryOrCreate")
-                .endHostPath()
-                .withNewClaimRef()
-                .withNamespace(ns)
-                .withName("syllabus-artifacts")
-                .endClaimRef()
-                .endSpec()
-                .build())
-        .create();
-    admin
-        .persistentVolumeClaims()
-        .inNamespace(ns)
-        .resource(
-            new PersistentVolumeClaimBuilder()
-                .withNewMetadata()
-                .withName("syllabus-artifacts")
-                .endMetadata()
-                .withNewSpec()
-                .withAccessModes("ReadWriteMany")
-                .withStorageClassName("")
-                .withVolumeName(ns + "-artifacts")
-                .withNewResources()
-                .withRequests(Map.of("storage", new Quantity("1Ti")))
-                .endResources()
-                .endSpec()
-                .build())
-        .create();
-    for (String file :
-        List.of(
-            "serviceaccount.yaml",
-            "role.yaml",
-            "rolebinding.yaml",
-            "role-kueue.yaml",
-            "rolebinding-kueue.yaml")) {
-      HasMetadata object = load(REPO.resolve("deploy").resolve(file));
-      object.getMetadata().setNamespace(ns);
-      if (object instanceof RoleBinding binding) {
-        binding.getSubjects().forEach(s -> s.setNamespace(ns));
-      }
-      admin.resource(object).inNamespace(ns).create();
+    Path log = DIR.getParent().resolve("testbed-namespace.log");
+    int status =
+        run(
+            List.of(
+                REPO.resolve("testbed/namespace").toString(),
+                ns,
+                "--artifacts",
+                artifacts.toString(),
+                "--dir",
+                DIR.toString()),
+            log);
+    if (status != 0) {
+      throw new IllegalStateException("testbed/namespace failed (exit " + status + "); see " + log);
     }
-    admin
-        .secrets()
-        .inNamespace(ns)
-        .resource(
-            new SecretBuilder()
-                .withNewMetadata()
-                .withName("hf-token")
-                .endMetadata()
-                .addToStringData("token", "hf_s3cr3t_value_never_in_history")
-                .build())
-        .create();
-    eventually(
-        "the artifact claim of " + ns + " is bound",
-        Duration.ofSeconds(60),
-        () ->
-            "Bound"
-                .equals(
-                    admin
-                        .persistentVolumeClaims()
-                        .inNamespace(ns)
-                        .withName("syllabus-artifacts")
-                        .get()
-                        .getStatus()
-                        .getPhase()));
     return ns;
   }
 
@@ -264,30 +189,18 @@ final class Testbed {
   }
 
   /**
-   * A client that acts as the worker's ServiceAccount in {@code ns}, with its Role's rights only.
+   * A client that acts as the worker's ServiceAccount in {@code ns}, with its Role's rights only
+   * (the kubeconfig {@code testbed/namespace} wrote).
    */
   KubernetesClient workerClient(String ns) {
-    String token =
-        admin
-            .serviceAccounts()
-            .inNamespace(ns)
-            .withName("syllabus-worker")
-            .tokenRequest(
-                new TokenRequestBuilder()
-                    .withNewSpec()
-                    .withExpirationSeconds(24 * 3600L)
-                    .endSpec()
-                    .build())
-            .getStatus()
-            .getToken();
-    Config config =
-        new ConfigBuilder()
-            .withMasterUrl(adminConfig.getMasterUrl())
-            .withCaCertData(adminConfig.getCaCertData())
-            .withOauthToken(token)
-            .withNamespace(ns)
-            .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    try {
+      Path kubeconfig = DIR.resolve("namespaces").resolve(ns + ".kubeconfig");
+      return new KubernetesClientBuilder()
+          .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
@@ -301,18 +214,6 @@ final class Testbed {
         Duration.ofMinutes(2),
         () -> admin.pods().inNamespace(ns).list().getItems().isEmpty());
     admin.persistentVolumes().withName(ns + "-artifacts").delete();
-  }
-
-  static HasMetadata load(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      return (HasMetadata) admin().getKubernetesSerialization().unmarshal(in);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static KubernetesClient admin() {
-    return get().admin;
   }
 
   static void eventually(String what, Duration within, BooleanSupplier condition) {

@@ -1,0 +1,67 @@
+package dev.syllabus.testbed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code syllabus bench --quick --json}, the packaged command, measures the Kubernetes numbers on a
+ * testbed of its own: it runs, and prints every number it promises. Not a benchmark: what the
+ * numbers are is for docs/benchmarks.md, never an assertion here.
+ */
+class BenchIT {
+  private static final Path JAR = Testbed.REPO.resolve("starter/target/syllabus.jar");
+
+  @TempDir Path home;
+
+  @Test
+  @Timeout(900)
+  void quickBenchMeasuresTheKubernetesNumbersOnATestbedOfItsOwn() throws Exception {
+    boolean built =
+        new ProcessBuilder(Testbed.REPO.resolve("testbed/build").toString(), "--check")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start()
+                .waitFor()
+            == 0;
+    if (!built && System.getenv("SYLLABUS_REQUIRE_TESTBED") == null) {
+      Assumptions.abort("the testbed is not built (testbed/build)");
+    }
+    ProcessBuilder builder =
+        new ProcessBuilder("java", "-jar", JAR.toString(), "bench", "--quick", "--json")
+            .directory(Testbed.REPO.toFile())
+            .redirectError(home.resolve("bench.err").toFile());
+    builder.environment().put("SYLLABUS_HOME", home.toString());
+    Process bench = builder.start();
+    String out = new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(bench.waitFor(14, TimeUnit.MINUTES), "bench did not end");
+    String err = java.nio.file.Files.readString(home.resolve("bench.err"));
+    assertEquals(0, bench.exitValue(), out + err);
+
+    JsonNode result = new ObjectMapper().readTree(out);
+    JsonNode kubernetes = result.path("kubernetes");
+    assertTrue(kubernetes.path("cluster").asText().startsWith("the testbed"), result.toString());
+    assertEquals("audit log", result.path("apiRequestsCountedBy").asText(), result.toString());
+    for (String field : List.of("apiRequestsPerPhaseShort", "apiRequestsPerPhaseLong")) {
+      assertTrue(result.path(field).isNumber(), field + " in " + result);
+    }
+    assertTrue(
+        result.path("apiRequestsLongByVerb").path("create jobs").isNumber(), result.toString());
+    for (String part : List.of("kubernetesHandoff", "pauseLatency")) {
+      for (String field : List.of("p50Ms", "p99Ms", "maxMs")) {
+        assertTrue(result.path(part).path(field).isNumber(), part + "." + field + " in " + result);
+      }
+    }
+    assertEquals(3, result.path("pauseLatency").path("pauses").asInt(), result.toString());
+    assertTrue(result.path("simulatedWeek").path("completed").asBoolean(), result.toString());
+  }
+}

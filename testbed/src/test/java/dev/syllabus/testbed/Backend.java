@@ -13,6 +13,8 @@ import dev.syllabus.workflows.SearchKeys;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
@@ -22,6 +24,7 @@ import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.WorkerFactory;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -90,6 +93,48 @@ final class Backend implements AutoCloseable {
 
   KubernetesClient kube() {
     return testbed.admin;
+  }
+
+  /** The Job {@code name} in the test's namespace, or null. */
+  Job job(String name) {
+    return kube().batch().v1().jobs().inNamespace(ns).withName(name).get();
+  }
+
+  /** The pods of run {@code run} that have not ended (they hold their GPUs). */
+  List<Pod> livePods(String run) {
+    return kube()
+        .pods()
+        .inNamespace(ns)
+        .withLabel(Renderer.RUN_LABEL, run)
+        .list()
+        .getItems()
+        .stream()
+        .filter(
+            p ->
+                !"Succeeded".equals(p.getStatus().getPhase())
+                    && !"Failed".equals(p.getStatus().getPhase()))
+        .toList();
+  }
+
+  /** Whether a pod of run {@code run} runs. */
+  boolean podRuns(String run) {
+    return kube()
+        .pods()
+        .inNamespace(ns)
+        .withLabel(Renderer.RUN_LABEL, run)
+        .list()
+        .getItems()
+        .stream()
+        .anyMatch(p -> "Running".equals(p.getStatus().getPhase()));
+  }
+
+  /** The input model the Job {@code name}'s trainer is given. */
+  String inputModel(String name) {
+    return job(name).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(v -> v.getName().equals("SYLLABUS_INPUT_MODEL"))
+        .findFirst()
+        .orElseThrow()
+        .getValue();
   }
 
   CurriculumWorkflow start(String id, Recipe recipe) {

@@ -23,7 +23,6 @@ import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
@@ -52,10 +51,6 @@ class ControlsIT {
     if (syllabus != null) {
       syllabus.close();
     }
-  }
-
-  private Job job(String name) {
-    return syllabus.kube().batch().v1().jobs().inNamespace(syllabus.ns).withName(name).get();
   }
 
   private List<String> objectsOf(String run) {
@@ -98,19 +93,7 @@ class ControlsIT {
     String checkpoint = advanced.artifacts().model().path();
     assertTrue(checkpoint.startsWith("a1/0-sft/checkpoint-"), checkpoint);
     assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
-    String input =
-        job(Names.jobName("a1", 1, "more", 1))
-            .getSpec()
-            .getTemplate()
-            .getSpec()
-            .getContainers()
-            .get(0)
-            .getEnv()
-            .stream()
-            .filter(v -> v.getName().equals("SYLLABUS_INPUT_MODEL"))
-            .findFirst()
-            .orElseThrow()
-            .getValue();
+    String input = syllabus.inputModel(Names.jobName("a1", 1, "more", 1));
     assertEquals("/mnt/syllabus/" + checkpoint, input, "the next phase starts from it");
   }
 
@@ -125,22 +108,11 @@ class ControlsIT {
 
     assertEquals(PhaseState.SKIPPED, done.phases().get(0).state(), done.toString());
     assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
-    String input =
-        job(Names.jobName("s1", 1, "more", 1))
-            .getSpec()
-            .getTemplate()
-            .getSpec()
-            .getContainers()
-            .get(0)
-            .getEnv()
-            .stream()
-            .filter(v -> v.getName().equals("SYLLABUS_INPUT_MODEL"))
-            .findFirst()
-            .orElseThrow()
-            .getValue();
+    String input = syllabus.inputModel(Names.jobName("s1", 1, "more", 1));
     assertEquals("Qwen/Qwen2.5-0.5B-Instruct", input, "the skipped phase's input is handed on");
     assertNull(
-        job(Names.jobName("s1", 0, "sft", 1)), "the skipped phase's unfinished Job is deleted");
+        syllabus.job(Names.jobName("s1", 0, "sft", 1)),
+        "the skipped phase's unfinished Job is deleted");
   }
 
   @Test
@@ -173,7 +145,8 @@ class ControlsIT {
     assertTrue(message.contains("its servers cannot start"), message);
     assertTrue(message.contains("CreateContainerConfigError"), message);
     assertTrue(message.contains("secret \"hf-token\" not found"), message);
-    assertNull(job(Names.jobName("f1", 0, "grpo", 1)), "no Job while its servers cannot start");
+    assertNull(
+        syllabus.job(Names.jobName("f1", 0, "grpo", 1)), "no Job while its servers cannot start");
     eventually("nothing of the run is left", A_WHILE, () -> objectsOf("f1").isEmpty());
   }
 
@@ -262,7 +235,8 @@ class ControlsIT {
     assertTrue(message.contains("its servers were not ready within"), message);
     assertTrue(message.contains("(deadlines.ready)"), message);
     assertTrue(message.contains("Deployment d1-0-grpo-1-"), message);
-    assertNull(job(Names.jobName("d1", 0, "grpo", 1)), "no Job while its servers are not ready");
+    assertNull(
+        syllabus.job(Names.jobName("d1", 0, "grpo", 1)), "no Job while its servers are not ready");
     eventually("nothing of the run is left", A_WHILE, () -> objectsOf("d1").isEmpty());
   }
 }

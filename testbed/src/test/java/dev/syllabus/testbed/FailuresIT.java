@@ -6,15 +6,12 @@ import static dev.syllabus.testbed.Testbed.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.recipe.Deadlines;
 import dev.syllabus.workflows.recipe.WorkloadResources;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
-import io.fabric8.kubernetes.api.model.Pod;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,22 +38,6 @@ class FailuresIT {
     }
   }
 
-  private List<Pod> livePods(String run) {
-    return syllabus
-        .kube()
-        .pods()
-        .inNamespace(syllabus.ns)
-        .withLabel(Renderer.RUN_LABEL, run)
-        .list()
-        .getItems()
-        .stream()
-        .filter(
-            p ->
-                !"Succeeded".equals(p.getStatus().getPhase())
-                    && !"Failed".equals(p.getStatus().getPhase()))
-        .toList();
-  }
-
   @Test
   void anImageTheRegistryDoesNotHaveFailsThePhaseAtOnceWithoutRetrying() {
     syllabus = new Backend("image", artifacts);
@@ -65,7 +46,8 @@ class FailuresIT {
     assertTrue(message.contains("cannot pull image \"ghcr.io/exmaple/axolotl:0.9\""), message);
     assertTrue(message.contains("ImagePullBackOff"), message);
     assertEquals(1, syllabus.status("i1").phases().get(0).attempt(), "not retried");
-    eventually("its pod is gone (its GPUs are free)", A_WHILE, () -> livePods("i1").isEmpty());
+    eventually(
+        "its pod is gone (its GPUs are free)", A_WHILE, () -> syllabus.livePods("i1").isEmpty());
   }
 
   @Test
@@ -91,7 +73,7 @@ class FailuresIT {
     assertTrue(message.contains("more than any node of the cluster has"), message);
     assertTrue(message.contains("Insufficient nvidia.com/gpu"), message);
     assertEquals(1, syllabus.status("b1").phases().get(0).attempt(), "not retried");
-    eventually("its pod is gone", A_WHILE, () -> livePods("b1").isEmpty());
+    eventually("its pod is gone", A_WHILE, () -> syllabus.livePods("b1").isEmpty());
   }
 
   @Test
@@ -104,19 +86,7 @@ class FailuresIT {
             100_000,
             sft(1.0)
                 .resources("train", new WorkloadResources(Testbed.GPUS_PER_NODE, "8", "64Gi"))));
-    eventually(
-        "the other phase's pod runs",
-        A_WHILE,
-        () ->
-            syllabus
-                .kube()
-                .pods()
-                .inNamespace(syllabus.ns)
-                .withLabel(Renderer.RUN_LABEL, "hold")
-                .list()
-                .getItems()
-                .stream()
-                .anyMatch(p -> "Running".equals(p.getStatus().getPhase())));
+    eventually("the other phase's pod runs", A_WHILE, () -> syllabus.podRuns("hold"));
     syllabus.start(
         "w1",
         recipe(

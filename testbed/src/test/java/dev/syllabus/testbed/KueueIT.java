@@ -136,18 +136,7 @@ class KueueIT {
     queue("kqueue", 4);
     syllabus.start("first", recipe(100_000, sft(1.0).queue("small").resources("train", gpus(4))));
     eventually(
-        "the first phase is admitted and its pod runs",
-        A_WHILE,
-        () ->
-            syllabus
-                .kube()
-                .pods()
-                .inNamespace(syllabus.ns)
-                .withLabel(Renderer.RUN_LABEL, "first")
-                .list()
-                .getItems()
-                .stream()
-                .anyMatch(p -> "Running".equals(p.getStatus().getPhase())));
+        "the first phase is admitted and its pod runs", A_WHILE, () -> syllabus.podRuns("first"));
     syllabus.start("second", recipe(100, sft(1.0).queue("small").resources("train", gpus(4))));
     eventually(
         "the second phase waits in the queue",

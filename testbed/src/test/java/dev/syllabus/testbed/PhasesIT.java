@@ -131,26 +131,6 @@ class PhasesIT {
         .toList();
   }
 
-  private List<Pod> livePods(String run) {
-    return syllabus
-        .kube()
-        .pods()
-        .inNamespace(syllabus.ns)
-        .withLabel(Renderer.RUN_LABEL, run)
-        .list()
-        .getItems()
-        .stream()
-        .filter(
-            p ->
-                !"Succeeded".equals(p.getStatus().getPhase())
-                    && !"Failed".equals(p.getStatus().getPhase()))
-        .toList();
-  }
-
-  private Job job(String name) {
-    return syllabus.kube().batch().v1().jobs().inNamespace(syllabus.ns).withName(name).get();
-  }
-
   private String podLog(Pod pod) {
     return syllabus
         .kube()
@@ -214,7 +194,7 @@ class PhasesIT {
         availableAtJobCreation,
         "the GRPO Job was created once both servers were available");
     eventually("the servers and ConfigMaps are gone", A_WHILE, () -> leftovers("r1").isEmpty());
-    Job kept = job(grpoJob);
+    Job kept = syllabus.job(grpoJob);
     assertNotNull(kept, "a finished Job is kept for its logs");
     assertEquals(86400, kept.getSpec().getTtlSecondsAfterFinished());
     assertEquals(
@@ -236,9 +216,9 @@ class PhasesIT {
         "sft is paused", A_WHILE, () -> syllabus.phase("p1", 0).state() == PhaseState.PAUSED);
 
     String name = Names.jobName("p1", 0, "sft", 1);
-    Job paused = job(name);
+    Job paused = syllabus.job(name);
     assertEquals(Boolean.TRUE, paused.getSpec().getSuspend());
-    assertEquals(List.of(), names(livePods("p1").stream()), "a paused phase runs no pods");
+    assertEquals(List.of(), names(syllabus.livePods("p1").stream()), "a paused phase runs no pods");
     long saved =
         new ArtifactStore(artifacts)
             .latestCheckpoint(artifacts.resolve("p1/0-sft"))
@@ -298,7 +278,7 @@ class PhasesIT {
         "a new pod resumes from the checkpoint saved at the pause",
         A_WHILE,
         () ->
-            livePods("p1").stream()
+            syllabus.livePods("p1").stream()
                 .anyMatch(
                     p -> {
                       try {
@@ -312,7 +292,7 @@ class PhasesIT {
     assertEquals(1000, done.phases().get(0).step());
     // The trainer exited 0 on the SIGTERM of the suspension; the Job controller did not count
     // that as the Job's success (the simulator assumed it would), so the same Job carried on.
-    assertEquals(paused.getMetadata().getUid(), job(name).getMetadata().getUid());
+    assertEquals(paused.getMetadata().getUid(), syllabus.job(name).getMetadata().getUid());
   }
 
   @Test
@@ -335,7 +315,7 @@ class PhasesIT {
               .get();
       assertEquals(0, d.getSpec().getReplicas(), server + " is scaled to zero while paused");
     }
-    eventually("no pod of the phase runs", A_WHILE, () -> livePods("g1").isEmpty());
+    eventually("no pod of the phase runs", A_WHILE, () -> syllabus.livePods("g1").isEmpty());
 
     // When the Job is started again, how many replicas of its servers were available.
     Map<String, Integer> availableAtRestart = new ConcurrentHashMap<>();

@@ -14,6 +14,10 @@ program prints and writes what it writes, without the maths:
 
 The node's speed comes from the player: STANDIN_STEP_SECONDS (one optimisation step),
 STANDIN_SERVER_START_SECONDS (a server's start-up). Standard library only.
+
+A test can make a trainer crash once, as a real one might (a CUDA error, a lost node): a file
+named FAIL-ONCE in its output folder makes it train 30 steps past where it started, save a
+checkpoint, remove the file, print a traceback and exit 1.
 """
 
 import json
@@ -134,6 +138,7 @@ class Trainer:
                 self.save(self.step)
                 sys.exit(0)
             self.step += 1
+            self.fail_once()
             self.since_log.append(loss(self.start + self.step))
             self.redraw()
             if self.step % LOG_EVERY == 0 or self.step == self.total:
@@ -154,6 +159,14 @@ class Trainer:
                 self.finish()
             if self.step % SAVE_EVERY == 0:
                 self.save(self.step)
+
+    def fail_once(self):
+        marker = os.path.join(self.output, "FAIL-ONCE")
+        if self.step - self.first_step == 30 and os.path.exists(marker):
+            self.save(self.step)
+            os.remove(marker)
+            sys.stdout.write("\n")
+            self.crash("RuntimeError: CUDA error: an illegal memory access was encountered")
 
     def finish(self):
         self.save(self.total)

@@ -23,6 +23,7 @@ import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
@@ -238,5 +239,46 @@ class ControlsIT {
     assertNull(
         syllabus.job(Names.jobName("d1", 0, "grpo", 1)), "no Job while its servers are not ready");
     eventually("nothing of the run is left", A_WHILE, () -> objectsOf("d1").isEmpty());
+  }
+
+  @Test
+  void aTrainerThatCrashesIsRetriedAsANewAttemptFromItsCheckpoint() throws Exception {
+    syllabus = new Backend("retry", artifacts);
+    // The stand-in trainer crashes once, 30 steps in, after saving checkpoint-30.
+    java.nio.file.Files.createDirectories(artifacts.resolve("t1/0-sft"));
+    java.nio.file.Files.writeString(artifacts.resolve("t1/0-sft/FAIL-ONCE"), "");
+    syllabus.start("t1", recipe(200, sft(1.0).retries(1)));
+    RunStatus done = syllabus.finish("t1");
+
+    assertEquals(RunState.COMPLETED, done.state(), done.toString());
+    assertEquals(2, done.phases().get(0).attempt(), "the second attempt completed");
+    assertEquals(200, done.phases().get(0).step());
+    Job failed = syllabus.job(Names.jobName("t1", 0, "sft", 1));
+    assertTrue(
+        failed.getStatus().getConditions().stream()
+            .anyMatch(c -> "Failed".equals(c.getType()) && "True".equals(c.getStatus())),
+        "the real Job controller failed the first attempt's Job: " + failed.getStatus());
+    String resumed =
+        syllabus
+            .kube()
+            .pods()
+            .inNamespace(syllabus.ns)
+            .withLabel("job-name", Names.jobName("t1", 0, "sft", 2))
+            .list()
+            .getItems()
+            .stream()
+            .map(
+                p ->
+                    syllabus
+                        .kube()
+                        .pods()
+                        .inNamespace(syllabus.ns)
+                        .withName(p.getMetadata().getName())
+                        .getLog())
+            .findFirst()
+            .orElseThrow();
+    assertTrue(
+        resumed.contains("Continuing training from global step 30"),
+        "the new attempt resumed from the checkpoint: " + resumed);
   }
 }

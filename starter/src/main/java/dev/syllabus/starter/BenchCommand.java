@@ -245,7 +245,7 @@ final class BenchCommand implements Callable<Integer> {
       Path scripts = paths.repo().resolve("testbed");
       if (script(List.of(scripts.resolve("build").toString(), "--check"), null) != 0) {
         String why =
-            "the testbed is not built (testbed/build, about 15 minutes the first time); or name a"
+            "the testbed is not built (testbed/build, about 12 minutes the first time); or name a"
                 + " cluster with --kubeconfig";
         out.put("skipped", why);
         log.printf("Kubernetes: skipped: %s%n", why);

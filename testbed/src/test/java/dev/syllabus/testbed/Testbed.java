@@ -87,7 +87,7 @@ final class Testbed {
     int built = run(List.of(REPO.resolve("testbed/build").toString(), "--check"), null);
     if (built != 0) {
       String why =
-          "the testbed's programs are not built: run testbed/build (about 15 minutes the first"
+          "the testbed's programs are not built: run testbed/build (about 12 minutes the first"
               + " time) to run the kubernetes backend's integration tests";
       if (required) {
         throw new IllegalStateException(why + " (SYLLABUS_REQUIRE_TESTBED is set)");

@@ -23,15 +23,14 @@ import dev.syllabus.workflows.recipe.WorkloadResources;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.authentication.SelfSubjectReview;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.Watchable;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.WorkerFactory;
 import java.io.IOException;
@@ -409,70 +408,61 @@ final class ClusterBench implements AutoCloseable {
 
   /** When each Job was first seen {@code Complete}. */
   private Watch watchJobsComplete(Map<String, Long> complete) {
-    return kube.batch()
-        .v1()
-        .jobs()
-        .inNamespace(target.namespace())
-        .watch(
-            new Watcher<Job>() {
-              @Override
-              public void eventReceived(Action action, Job job) {
-                long now = System.nanoTime();
-                if (job.getStatus() != null
-                    && job.getStatus().getConditions() != null
-                    && job.getStatus().getConditions().stream()
-                        .anyMatch(
-                            c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()))) {
-                  complete.putIfAbsent(job.getMetadata().getName(), now);
-                }
-              }
-
-              @Override
-              public void onClose(WatcherException cause) {}
-            });
+    return watch(
+        kube.batch().v1().jobs().inNamespace(target.namespace()),
+        (action, job, now) -> {
+          if (job.getStatus() != null
+              && job.getStatus().getConditions() != null
+              && job.getStatus().getConditions().stream()
+                  .anyMatch(c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()))) {
+            complete.putIfAbsent(job.getMetadata().getName(), now);
+          }
+        });
   }
 
   /** When each Job's first pod was first seen Running, by Job name. */
   private Watch watchPodsRunning(Map<String, Long> running) {
-    return kube.pods()
-        .inNamespace(target.namespace())
-        .watch(
-            new Watcher<Pod>() {
-              @Override
-              public void eventReceived(Action action, Pod pod) {
-                long now = System.nanoTime();
-                String job = pod.getMetadata().getLabels().get("job-name");
-                if (job != null && "Running".equals(pod.getStatus().getPhase())) {
-                  running.putIfAbsent(job, now);
-                }
-              }
-
-              @Override
-              public void onClose(WatcherException cause) {}
-            });
+    return watch(
+        kube.pods().inNamespace(target.namespace()),
+        (action, pod, now) -> {
+          String job = pod.getMetadata().getLabels().get("job-name");
+          if (job != null && "Running".equals(pod.getStatus().getPhase())) {
+            running.putIfAbsent(job, now);
+          }
+        });
   }
 
   /** When each pod was first seen Running, and when it was deleted, by pod name. */
   private Watch watchPods(Map<String, Long> running, Map<String, Long> deleted) {
-    return kube.pods()
-        .inNamespace(target.namespace())
-        .watch(
-            new Watcher<Pod>() {
-              @Override
-              public void eventReceived(Action action, Pod pod) {
-                long now = System.nanoTime();
-                String name = pod.getMetadata().getName();
-                if (action == Action.DELETED) {
-                  deleted.putIfAbsent(name, now);
-                } else if ("Running".equals(pod.getStatus().getPhase())
-                    && pod.getMetadata().getDeletionTimestamp() == null) {
-                  running.putIfAbsent(name, now);
-                }
-              }
+    return watch(
+        kube.pods().inNamespace(target.namespace()),
+        (action, pod, now) -> {
+          String name = pod.getMetadata().getName();
+          if (action == Watcher.Action.DELETED) {
+            deleted.putIfAbsent(name, now);
+          } else if ("Running".equals(pod.getStatus().getPhase())
+              && pod.getMetadata().getDeletionTimestamp() == null) {
+            running.putIfAbsent(name, now);
+          }
+        });
+  }
 
-              @Override
-              public void onClose(WatcherException cause) {}
-            });
+  /** What a watch does with each event, given the moment it arrived ({@link System#nanoTime}). */
+  private interface Seen<T> {
+    void event(Watcher.Action action, T object, long nanos);
+  }
+
+  private static <T> Watch watch(Watchable<T> objects, Seen<T> seen) {
+    return objects.watch(
+        new Watcher<T>() {
+          @Override
+          public void eventReceived(Action action, T object) {
+            seen.event(action, object, System.nanoTime());
+          }
+
+          @Override
+          public void onClose(WatcherException cause) {}
+        });
   }
 
   private static void await(String what, BooleanSupplier condition) {

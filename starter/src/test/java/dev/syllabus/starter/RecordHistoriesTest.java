@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * normal build; re-record after a deliberate, versioned workflow change with
  *
  * <pre>
- * mvn -q verify -pl starter -am -Drecord.histories=true -Drecord.prefix=replay-v4 -Dtest=RecordHistoriesTest -Dsurefire.failIfNoSpecifiedTests=false
+ * mvn -q verify -pl starter -am -Drecord.histories=true -Drecord.prefix=baseline -Dtest=RecordHistoriesTest -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  */
 @EnabledIfSystemProperty(named = "record.histories", matches = "true")

@@ -105,6 +105,12 @@ public final class HeldActivities implements PhaseActivities {
   }
 
   @Override
+  public void resumeServers(JobRef job) {
+    hold("resumeServers", job.phase());
+    backend.resumeServers(job);
+  }
+
+  @Override
   public JobSnapshot resumeJob(JobRef job) {
     hold("resumeJob", job.phase());
     return backend.resumeJob(job);

@@ -412,9 +412,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
           .append(" | ")
           .append(p.step())
           .append(" | ")
-          .append(PhaseWorkflowImpl.format(p.loss()))
+          .append(PhaseView.format(p.loss()))
           .append(" | ")
-          .append(PhaseWorkflowImpl.format(p.evalLoss()))
+          .append(PhaseView.format(p.evalLoss()))
           .append(" | ")
           .append(model)
           .append(" |\n");

@@ -54,11 +54,21 @@ public interface PhaseActivities {
 
   /**
    * Asks the job to stop after saving a checkpoint (SIGTERM locally, {@code spec.suspend} on
-   * Kubernetes). Returns at once; {@link #followJob} sees the job stop.
+   * Kubernetes) and scales its servers to zero. Returns at once; {@link #followJob} sees the job
+   * stop. Stopping a job that is stopped already stops only what runs.
    */
   void stopJob(JobRef job, String reason);
 
-  /** Starts a stopped job again; it resumes from its latest checkpoint. */
+  /**
+   * Starts a stopped phase's servers again (the stop scaled them to zero), without its job: the
+   * workflow waits for them with {@link #awaitServers}, then calls {@link #resumeJob}.
+   */
+  void resumeServers(JobRef job);
+
+  /**
+   * Starts a stopped job again; it resumes from its latest checkpoint. A phase with servers calls
+   * it once they are ready again.
+   */
   JobSnapshot resumeJob(JobRef job);
 
   /**

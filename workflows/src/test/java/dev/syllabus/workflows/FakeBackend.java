@@ -3,6 +3,7 @@ package dev.syllabus.workflows;
 import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.ArtifactRef.Kind;
 import dev.syllabus.workflows.job.Handoff;
+import dev.syllabus.workflows.job.JobProgress;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.JobState;
@@ -172,6 +173,11 @@ final class FakeBackend implements PhaseActivities {
   }
 
   @Override
+  public void resumeServers(JobRef ref) {
+    calls.add("resume servers " + ref.name());
+  }
+
+  @Override
   public JobSnapshot resumeJob(JobRef ref) {
     calls.add("resume " + ref.name());
     Job job = jobs.get(ref.name());
@@ -244,13 +250,14 @@ final class FakeBackend implements PhaseActivities {
   }
 
   private static JobSnapshot snapshot(Job job) {
-    return new JobSnapshot(
+    return JobSnapshot.of(
         job.state,
-        job.step,
-        job.maxSteps,
-        1.0 / (1 + job.step),
-        null,
-        job.checkpoint < 0 ? null : job.checkpoint,
+        new JobProgress(
+            job.step,
+            job.maxSteps,
+            1.0 / (1 + job.step),
+            null,
+            job.checkpoint < 0 ? null : job.checkpoint),
         job.step,
         null,
         null);

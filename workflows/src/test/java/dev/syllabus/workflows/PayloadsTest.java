@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.Handoff;
+import dev.syllabus.workflows.job.JobProgress;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.JobState;
@@ -13,6 +14,7 @@ import dev.syllabus.workflows.job.PhaseProgress;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
 import dev.syllabus.workflows.job.Triplet;
+import dev.syllabus.workflows.job.Wanted;
 import dev.syllabus.workflows.recipe.DataSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
@@ -90,7 +92,14 @@ class PayloadsTest {
       new Triplet(MODEL, OPTIMIZER, ArtifactRef.external(ArtifactRef.Kind.DATA, "org/sft-mix"));
   static final JobRef JOB = JobRef.of("r", 1, "bridge", 2);
   static final JobSnapshot SNAPSHOT =
-      new JobSnapshot(JobState.RUNNING, 120, 300, 0.12, 0.03, 100L, 8192, null, "running");
+      JobSnapshot.of(
+          JobState.RUNNING, new JobProgress(120, 300, 0.12, 0.03, 100L), 412, null, "running");
+  static final RenderedPhase RENDERED =
+      new RenderedPhase(
+          JOB,
+          List.of(
+              new Manifest("ConfigMap", "r-1-bridge-2-config", null, "kind: ConfigMap\n"),
+              new Manifest("Job", "r-1-bridge-2", "train", "kind: Job\n")));
   static final PhaseStatus STATUS =
       new PhaseStatus(
           1,
@@ -172,24 +181,35 @@ class PayloadsTest {
     roundTrips(
         TASK.withCarried(
             new PhaseProgress(
-                STATUS, JOB, SNAPSHOT, true, false, true, false, false, "because", 2, 1234L)));
+                STATUS,
+                JOB,
+                RENDERED,
+                SNAPSHOT,
+                true,
+                false,
+                new Wanted(true, false, false, "because"),
+                2,
+                1234L)));
   }
 
   @Test
   void jobSnapshot() {
     roundTrips(SNAPSHOT);
-    roundTrips(new JobSnapshot(JobState.FAILED, 300, 300, 0.1, null, 300L, 9000, 137, "killed"));
-    roundTrips(JobSnapshot.pending(300));
+    roundTrips(
+        new JobSnapshot(
+            JobState.FAILED,
+            new JobProgress(300, 300, 0.1, null, 300L),
+            9000,
+            137,
+            "OOMKilled",
+            true,
+            false));
+    roundTrips(JobSnapshot.pending(JobProgress.none(300), "created Job r-1-bridge-2"));
   }
 
   @Test
   void renderedPhase() {
-    roundTrips(
-        new RenderedPhase(
-            JOB,
-            List.of(
-                new Manifest("ConfigMap", "r-1-bridge-2-config", null, "kind: ConfigMap\n"),
-                new Manifest("Job", "r-1-bridge-2", "train", "kind: Job\n"))));
+    roundTrips(RENDERED);
   }
 
   @Test

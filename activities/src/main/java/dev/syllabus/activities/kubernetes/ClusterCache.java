@@ -77,7 +77,6 @@ final class ClusterCache implements AutoCloseable {
   ClusterCache(KubernetesClient client, String namespace, long syncTimeoutMillis) {
     this.client = client;
     this.namespace = namespace;
-    ResourceEventHandler<HasMetadata> wake = new Wake();
     jobs =
         client
             .batch()
@@ -85,27 +84,27 @@ final class ClusterCache implements AutoCloseable {
             .jobs()
             .inNamespace(namespace)
             .withLabel(Renderer.MANAGED_BY, "syllabus")
-            .inform(wake, 0);
+            .runnableInformer(0);
     pods =
         client
             .pods()
             .inNamespace(namespace)
             .withLabel(Renderer.MANAGED_BY, "syllabus")
-            .inform(wake, 0);
+            .runnableInformer(0);
     deployments =
         client
             .apps()
             .deployments()
             .inNamespace(namespace)
             .withLabel(Renderer.MANAGED_BY, "syllabus")
-            .inform(wake, 0);
+            .runnableInformer(0);
     statefulSets =
         client
             .apps()
             .statefulSets()
             .inNamespace(namespace)
             .withLabel(Renderer.MANAGED_BY, "syllabus")
-            .inform(wake, 0);
+            .runnableInformer(0);
     endpointSlices =
         client
             .discovery()
@@ -113,29 +112,36 @@ final class ClusterCache implements AutoCloseable {
             .endpointSlices()
             .inNamespace(namespace)
             .withLabel(Renderer.MANAGED_BY, "syllabus")
-            .inform(wake, 0);
-    awaitSynced(List.of(jobs, pods, deployments, statefulSets, endpointSlices), syncTimeoutMillis);
+            .runnableInformer(0);
+    startAll(List.of(jobs, pods, deployments, statefulSets, endpointSlices), syncTimeoutMillis);
   }
 
-  private static void awaitSynced(List<SharedIndexInformer<?>> informers, long timeoutMillis) {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    for (SharedIndexInformer<?> informer : informers) {
-      while (!informer.hasSynced()) {
-        if (System.currentTimeMillis() > deadline) {
-          throw new IllegalStateException(
-              "the cluster's "
-                  + informer.getApiTypeClass().getSimpleName()
-                  + "s could not be listed within "
-                  + timeoutMillis / 1000
-                  + " s");
-        }
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while listing the cluster", e);
-        }
+  /**
+   * Starts the informers, all at once, and waits until each has listed what it watches: what {@code
+   * start()} returns completes then.
+   */
+  private void startAll(List<SharedIndexInformer<? extends HasMetadata>> informers, long millis) {
+    List<CompletableFuture<Void>> synced = new ArrayList<>();
+    for (SharedIndexInformer<? extends HasMetadata> informer : informers) {
+      informer.addEventHandler(new Wake());
+      synced.add(informer.start().toCompletableFuture());
+    }
+    try {
+      CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new))
+          .get(millis, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      informers.forEach(SharedIndexInformer::stop);
+      throw new IllegalStateException(
+          "the cluster's objects could not be listed within " + millis / 1000 + " s");
+    } catch (ExecutionException e) {
+      informers.forEach(SharedIndexInformer::stop);
+      if (e.getCause() instanceof KubernetesClientException k) {
+        throw k;
       }
+      throw new IllegalStateException("cannot watch the cluster: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while listing the cluster", e);
     }
   }
 
@@ -149,8 +155,8 @@ final class ClusterCache implements AutoCloseable {
               client
                   .genericKubernetesResources(workloadResource())
                   .inNamespace(namespace)
-                  .inform(new Wake(), 0);
-          awaitSynced(List.of(started), 30_000);
+                  .runnableInformer(0);
+          startAll(List.of(started), 30_000);
           workloads = started;
         }
         informer = workloads;

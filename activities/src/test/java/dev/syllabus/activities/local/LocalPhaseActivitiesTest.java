@@ -10,6 +10,7 @@ import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.PhaseActivities;
+import dev.syllabus.workflows.job.JobProgress;
 import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.JobState;
 import dev.syllabus.workflows.job.PhaseTask;
@@ -148,7 +149,7 @@ class LocalPhaseActivitiesTest {
 
   private JobSnapshot followUntilCheckpoint(RenderedPhase rendered, JobSnapshot from, long step) {
     JobSnapshot seen = from;
-    while (seen.checkpointStep() == null || seen.checkpointStep() < step) {
+    while (seen.progress().checkpointStep() == null || seen.progress().checkpointStep() < step) {
       seen = activities.followJob(rendered.job(), seen, 100);
     }
     return seen;
@@ -207,9 +208,9 @@ class LocalPhaseActivitiesTest {
     JobSnapshot end = followToTheEnd(rendered, activities.startJob(rendered));
 
     assertEquals(JobState.SUCCEEDED, end.state());
-    assertEquals(60, end.step());
-    assertEquals(60L, end.checkpointStep());
-    assertNotNull(end.evalLoss());
+    assertEquals(60, end.progress().step());
+    assertEquals(60L, end.progress().checkpointStep());
+    assertNotNull(end.progress().evalLoss());
     assertEquals(
         "run/0-p/checkpoint-60", activities.collect(task, rendered.job()).output().model().path());
   }
@@ -281,13 +282,13 @@ class LocalPhaseActivitiesTest {
     PhaseTask task = task("tiny", 400, 5);
     RenderedPhase rendered = activities.render(task, 1);
     JobSnapshot seen = activities.startJob(rendered);
-    while (seen.step() < 30) {
+    while (seen.progress().step() < 30) {
       seen = activities.followJob(rendered.job(), seen, 100);
     }
     activities.stopJob(rendered.job(), "pause");
     JobSnapshot stopped = followToTheEnd(rendered, seen);
     assertEquals(JobState.STOPPED, stopped.state());
-    long at = stopped.checkpointStep();
+    long at = stopped.progress().checkpointStep();
 
     JobSnapshot end = followToTheEnd(rendered, activities.resumeJob(rendered.job()));
     assertEquals(JobState.SUCCEEDED, end.state());
@@ -324,8 +325,8 @@ class LocalPhaseActivitiesTest {
     JobSnapshot end = followToTheEnd(next, rendered, adopted);
 
     assertEquals(JobState.SUCCEEDED, end.state(), end.message());
-    assertEquals(300L, end.checkpointStep());
-    assertTrue(seen.step() >= 20);
+    assertEquals(300L, end.progress().checkpointStep());
+    assertTrue(seen.progress().step() >= 20);
     assertEquals(1, startsInLog("starting"), "started once");
     assertEquals(0, startsInLog("restarting"), "never restarted");
   }
@@ -344,10 +345,11 @@ class LocalPhaseActivitiesTest {
 
     PhaseActivities next = newWorker();
     JobSnapshot end =
-        followToTheEnd(next, rendered, JobSnapshot.pending(60).withState(JobState.RUNNING, null));
+        followToTheEnd(
+            next, rendered, JobSnapshot.of(JobState.RUNNING, JobProgress.none(60), 0, null, null));
     assertEquals(JobState.SUCCEEDED, end.state(), end.message());
-    assertEquals(60, end.step());
-    assertNotNull(end.evalLoss(), "progress read from the log it left");
+    assertEquals(60, end.progress().step());
+    assertNotNull(end.progress().evalLoss(), "progress read from the log it left");
   }
 
   @Test
@@ -357,13 +359,13 @@ class LocalPhaseActivitiesTest {
     JobSnapshot seen = followUntilCheckpoint(rendered, activities.startJob(rendered), 30);
     env.close();
     kill("-" + wrapperPid()); // the job's whole session: wrapper and trainer, no exit code left
-    long killedAt = seen.checkpointStep();
+    long killedAt = seen.progress().checkpointStep();
 
     PhaseActivities next = newWorker();
     JobSnapshot end = followToTheEnd(next, rendered, seen);
 
     assertEquals(JobState.SUCCEEDED, end.state(), end.message());
-    assertEquals(300L, end.checkpointStep());
+    assertEquals(300L, end.progress().checkpointStep());
     assertEquals(1, startsInLog("restarting"));
     String log = Files.readString(jobDir().resolve("output.log"));
     int restart = log.indexOf("syllabus: restarting");

@@ -1,17 +1,13 @@
 package dev.syllabus.workflows.job;
 
 /**
- * What a backend saw of a job at one moment: its state and the progress read from its output. Steps
- * are phase-local (0 to {@code maxSteps}), as the trainer prints them.
+ * What a backend saw of a job at one moment: its state and the progress read from its output.
  *
  * @param state where the job stands
- * @param step the latest step the trainer reported
- * @param maxSteps the steps this phase trains, or 0 when not yet known
- * @param loss the latest training loss, or null
- * @param evalLoss the latest held-out loss, or null
- * @param checkpointStep the step of the latest complete checkpoint, or null
- * @param logOffset how far the job's log has been read, so the next look reads only new lines
- * @param exitCode the job's exit code once it ended, or null
+ * @param progress how far it has trained
+ * @param logLines how many complete lines of the job's output have been read, over all its
+ *     processes or pods, so that the next look reads only new ones; the same count on every backend
+ * @param exitCode the trainer's exit code once it ended, or null
  * @param message a person-readable reason, e.g. why it failed or what it waits for
  * @param permanent a failure that another attempt would repeat (a bad image, a missing Secret, out
  *     of memory): the phase fails without retrying
@@ -19,58 +15,26 @@ package dev.syllabus.workflows.job;
  */
 public record JobSnapshot(
     JobState state,
-    long step,
-    long maxSteps,
-    Double loss,
-    Double evalLoss,
-    Long checkpointStep,
-    long logOffset,
+    JobProgress progress,
+    long logLines,
     Integer exitCode,
     String message,
     boolean permanent,
     boolean waitingForCapacity) {
 
-  /** A snapshot of an ordinary job: not a permanent failure, not waiting for capacity. */
-  public JobSnapshot(
-      JobState state,
-      long step,
-      long maxSteps,
-      Double loss,
-      Double evalLoss,
-      Long checkpointStep,
-      long logOffset,
-      Integer exitCode,
-      String message) {
-    this(
-        state,
-        step,
-        maxSteps,
-        loss,
-        evalLoss,
-        checkpointStep,
-        logOffset,
-        exitCode,
-        message,
-        false,
-        false);
+  /** A job just created or resumed, not running yet. */
+  public static JobSnapshot pending(JobProgress progress, String message) {
+    return new JobSnapshot(JobState.PENDING, progress, 0, null, message, false, false);
   }
 
-  public static JobSnapshot pending(long maxSteps) {
-    return new JobSnapshot(JobState.PENDING, 0, maxSteps, null, null, null, 0, null, null);
+  /** An ordinary look: not a permanent failure, not waiting for capacity. */
+  public static JobSnapshot of(
+      JobState state, JobProgress progress, long logLines, Integer exitCode, String message) {
+    return new JobSnapshot(state, progress, logLines, exitCode, message, false, false);
   }
 
   public JobSnapshot withState(JobState newState, String newMessage) {
     return new JobSnapshot(
-        newState,
-        step,
-        maxSteps,
-        loss,
-        evalLoss,
-        checkpointStep,
-        logOffset,
-        exitCode,
-        newMessage,
-        permanent,
-        waitingForCapacity);
+        newState, progress, logLines, exitCode, newMessage, permanent, waitingForCapacity);
   }
 }

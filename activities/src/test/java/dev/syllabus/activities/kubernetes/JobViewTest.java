@@ -1,0 +1,262 @@
+package dev.syllabus.activities.kubernetes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.syllabus.activities.Progress;
+import dev.syllabus.activities.Renderer;
+import dev.syllabus.workflows.job.JobProgress;
+import dev.syllabus.workflows.job.JobSnapshot;
+import dev.syllabus.workflows.job.JobState;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the Kubernetes backend makes of a Job, its pods and its Kueue Workload, on objects shaped as
+ * the API server returns them. The view is pure, so each case is a fixture and an answer.
+ */
+class JobViewTest {
+  private static final JobSnapshot BEFORE = JobSnapshot.pending(JobProgress.none(300), "created");
+  private static final JobView.Log SILENT = new JobView.Log(Progress.NONE, 0, null);
+
+  /** A phase Job of 300 steps, as rendered: the job contract's step range in its environment. */
+  private static JobBuilder job() {
+    return new JobBuilder()
+        .withNewMetadata()
+        .withName("r-0-sft-1")
+        .withUid("job-uid")
+        .endMetadata()
+        .withNewSpec()
+        .withNewTemplate()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("trainer")
+        .addNewEnv()
+        .withName("SYLLABUS_STEP_START")
+        .withValue("0")
+        .endEnv()
+        .addNewEnv()
+        .withName("SYLLABUS_STEP_END")
+        .withValue("300")
+        .endEnv()
+        .endContainer()
+        .endSpec()
+        .endTemplate()
+        .endSpec();
+  }
+
+  private static Job withCondition(JobBuilder job, String type, String reason) {
+    return job.withNewStatus()
+        .addNewCondition()
+        .withType(type)
+        .withStatus("True")
+        .withReason(reason)
+        .endCondition()
+        .endStatus()
+        .build();
+  }
+
+  private static Job stopAsked(JobBuilder job) {
+    return job.editMetadata()
+        .addToAnnotations(JobView.STOP_ANNOTATION, "pause")
+        .endMetadata()
+        .editSpec()
+        .withSuspend(true)
+        .endSpec()
+        .build();
+  }
+
+  private static Pod pod(String phase, ContainerStatus trainer) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName("r-0-sft-1-abcde")
+        .withCreationTimestamp("2026-12-07T06:00:00Z")
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("trainer")
+        .endContainer()
+        .endSpec()
+        .withNewStatus()
+        .withPhase(phase)
+        .withContainerStatuses(trainer)
+        .endStatus()
+        .build();
+  }
+
+  private static ContainerStatus running() {
+    return new ContainerStatusBuilder()
+        .withName("trainer")
+        .withNewState()
+        .withNewRunning()
+        .endRunning()
+        .endState()
+        .build();
+  }
+
+  private static ContainerStatus exited(int code) {
+    return new ContainerStatusBuilder()
+        .withName("trainer")
+        .withNewState()
+        .withNewTerminated()
+        .withExitCode(code)
+        .endTerminated()
+        .endState()
+        .build();
+  }
+
+  private static ContainerStatus waiting(String reason) {
+    return new ContainerStatusBuilder()
+        .withName("trainer")
+        .withImage("ghcr.io/exmaple/axolotl:0.9")
+        .withNewState()
+        .withNewWaiting()
+        .withReason(reason)
+        .endWaiting()
+        .endState()
+        .build();
+  }
+
+  private static JobSnapshot view(Job job, List<Pod> pods, Long checkpoint) {
+    return JobView.of(job, pods, null, checkpoint, SILENT, BEFORE);
+  }
+
+  @Test
+  void aCompleteJobWithTheLastCheckpointSucceeded() {
+    JobSnapshot seen = view(withCondition(job(), "Complete", null), List.of(), 300L);
+    assertEquals(JobState.SUCCEEDED, seen.state());
+    assertEquals(300, seen.progress().step());
+    assertEquals(300, seen.progress().maxSteps());
+  }
+
+  @Test
+  void aCompleteJobThatStoppedEarlyOnItsOwnFailed() {
+    JobSnapshot seen = view(withCondition(job(), "Complete", null), List.of(), 120L);
+    assertEquals(JobState.FAILED, seen.state());
+    assertEquals(
+        "the trainer exited 0 before its last step (latest complete checkpoint: 120 of 300)",
+        seen.message());
+  }
+
+  @Test
+  void aJobThatCompletedWhileBeingStoppedIsStopped() {
+    Job job =
+        withCondition(
+            job().editMetadata().addToAnnotations(JobView.STOP_ANNOTATION, "pause").endMetadata(),
+            "Complete",
+            null);
+    JobSnapshot seen = view(job, List.of(), 120L);
+    assertEquals(JobState.STOPPED, seen.state());
+    assertEquals("stopped at checkpoint 120", seen.message());
+  }
+
+  @Test
+  void aSuspendedJobWhoseTrainerStillSavesIsRunningUntilItsPodEnds() {
+    JobSnapshot saving = view(stopAsked(job()), List.of(pod("Running", running())), 100L);
+    assertEquals(JobState.RUNNING, saving.state());
+    assertEquals("stopping: the trainer saves a checkpoint", saving.message());
+
+    JobSnapshot stopped = view(stopAsked(job()), List.of(pod("Succeeded", exited(0))), 120L);
+    assertEquals(JobState.STOPPED, stopped.state());
+    assertEquals("stopped at checkpoint 120", stopped.message());
+  }
+
+  @Test
+  void aJobSuspendedByKueueWaitsForCapacityWithKueuesReason() {
+    Job job =
+        job()
+            .editMetadata()
+            .addToLabels(Renderer.KUEUE_QUEUE_LABEL, "team-a")
+            .endMetadata()
+            .editSpec()
+            .withSuspend(true)
+            .endSpec()
+            .build();
+    GenericKubernetesResource workload = new GenericKubernetesResource();
+    workload.setAdditionalProperty(
+        "status",
+        Map.of(
+            "conditions",
+            List.of(
+                Map.of(
+                    "type",
+                    "QuotaReserved",
+                    "status",
+                    "False",
+                    "message",
+                    "couldn't assign flavors to pod set main: insufficient unused quota"))));
+    JobSnapshot seen = JobView.of(job, List.of(), workload, null, SILENT, BEFORE);
+    assertEquals(JobState.PENDING, seen.state());
+    assertTrue(seen.waitingForCapacity());
+    assertEquals(
+        "waiting for capacity: queued in Kueue queue team-a: couldn't assign flavors to pod set"
+            + " main: insufficient unused quota",
+        seen.message());
+  }
+
+  @Test
+  void aJobSuspendedBySomeoneElseSaysHowToStartIt() {
+    Job job = job().editSpec().withSuspend(true).endSpec().build();
+    JobSnapshot seen = view(job, List.of(), null);
+    assertEquals(JobState.PENDING, seen.state());
+    assertFalse(seen.waitingForCapacity());
+    assertTrue(seen.message().contains("is suspended, not by Syllabus"), seen.message());
+  }
+
+  @Test
+  void aFailedJobSaysWhyWithTheExitCodeAndTheLastLine() {
+    Job job = withCondition(job(), "Failed", "BackoffLimitExceeded");
+    JobView.Log log = new JobView.Log(Progress.NONE, 12, "CUDA error: out of memory");
+    JobSnapshot seen = JobView.of(job, List.of(pod("Failed", exited(3))), null, 40L, log, BEFORE);
+    assertEquals(JobState.FAILED, seen.state());
+    assertFalse(seen.permanent());
+    assertEquals(3, seen.exitCode());
+    assertEquals(
+        "Job r-0-sft-1 failed (BackoffLimitExceeded); exit code 3: CUDA error: out of memory",
+        seen.message());
+    assertEquals(12, seen.logLines());
+  }
+
+  @Test
+  void anImageThatCannotBePulledFailsAtOnceAndForGood() {
+    JobSnapshot seen =
+        view(job().build(), List.of(pod("Pending", waiting("ImagePullBackOff"))), null);
+    assertEquals(JobState.FAILED, seen.state());
+    assertTrue(seen.permanent());
+    assertTrue(seen.message().contains("cannot pull image"), seen.message());
+  }
+
+  @Test
+  void aPodStillCreatingIsPendingWithItsReason() {
+    JobSnapshot seen =
+        view(job().build(), List.of(pod("Pending", waiting("ContainerCreating"))), null);
+    assertEquals(JobState.PENDING, seen.state());
+    assertEquals("pod r-0-sft-1-abcde: ContainerCreating", seen.message());
+  }
+
+  @Test
+  void aJobWithNoPodYetWaitsForIt() {
+    JobSnapshot seen = view(job().build(), List.of(), null);
+    assertEquals(JobState.PENDING, seen.state());
+    assertEquals("waiting for the Job's pod", seen.message());
+  }
+
+  @Test
+  void aRunningPodsProgressIsTheLaterOfTheLogAndTheCheckpoint() {
+    JobView.Log log = new JobView.Log(new Progress(150, 300, 0.42, 0.5), 80, null);
+    JobSnapshot seen =
+        JobView.of(job().build(), List.of(pod("Running", running())), null, 200L, log, BEFORE);
+    assertEquals(JobState.RUNNING, seen.state());
+    assertEquals(new JobProgress(200, 300, 0.42, 0.5, 200L), seen.progress());
+    assertEquals(80, seen.logLines());
+  }
+}

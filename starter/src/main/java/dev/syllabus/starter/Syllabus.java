@@ -1,6 +1,7 @@
 package dev.syllabus.starter;
 
 import dev.syllabus.worker.Paths;
+import dev.syllabus.worker.SyllabusWorker;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -75,6 +76,12 @@ public final class Syllabus implements Runnable {
         (e, commandLine, parseResult) -> {
           if (e instanceof Exit.BadInput bad) {
             commandLine.getErr().println(bad.getMessage());
+            return Exit.BAD_INPUT;
+          }
+          if (e instanceof SyllabusWorker.ExtensionFailed failed) {
+            // An extension on the worker's classpath refused its configuration: bad input, and
+            // the worker did not start.
+            commandLine.getErr().println(failed.getMessage());
             return Exit.BAD_INPUT;
           }
           if (e instanceof Exit.Failed failed) {

@@ -1,5 +1,6 @@
 package dev.syllabus.activities;
 
+import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.PhaseTask;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
@@ -14,7 +15,7 @@ import java.util.Map;
  * The labels every object of a phase's attempt carries, so that it can be found and cleaned up, and
  * the selectors that make its Deployments, StatefulSets and Services pick only that attempt's pods.
  */
-final class PhaseLabels {
+public final class PhaseLabels {
 
   private PhaseLabels() {}
 
@@ -24,8 +25,20 @@ final class PhaseLabels {
     labels.put(Renderer.MANAGED_BY, "syllabus");
     labels.put(Renderer.RUN_LABEL, task.runId());
     labels.put(Renderer.PHASE_LABEL, task.phase().name());
-    labels.put(Renderer.PHASE_INDEX_LABEL, Integer.toString(task.index()));
-    labels.put(Renderer.ATTEMPT_LABEL, Integer.toString(attempt));
+    labels.putAll(attempt(JobRef.of(task.runId(), task.index(), task.phase().name(), attempt)));
+    return labels;
+  }
+
+  /**
+   * The labels that single out one attempt of one phase among everything Syllabus made: what the
+   * backend looks its objects up by, and what an object must carry to be adopted.
+   */
+  public static Map<String, String> attempt(JobRef job) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Renderer.MANAGED_BY, "syllabus");
+    labels.put(Renderer.RUN_LABEL, job.runId());
+    labels.put(Renderer.PHASE_INDEX_LABEL, Integer.toString(job.phaseIndex()));
+    labels.put(Renderer.ATTEMPT_LABEL, Integer.toString(job.attempt()));
     return labels;
   }
 

@@ -81,8 +81,6 @@ final class DemoCommand implements Callable<Integer> {
               parent.paths);
     } catch (IllegalStateException | Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());
-    } catch (IllegalArgumentException e) { // a malformed SYLLABUS_HOLD
-      throw new Exit.BadInput(e.getMessage());
     }
     Temporal temporal = dev.temporal();
     try {

@@ -71,8 +71,6 @@ final class DevCommand implements Callable<Integer> {
       dev = DevEnvironment.start(server, parent.temporal.namespace, parent.paths);
     } catch (IllegalStateException | Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());
-    } catch (IllegalArgumentException e) { // a malformed SYLLABUS_HOLD
-      throw new Exit.BadInput(e.getMessage());
     }
     Temporal temporal = dev.temporal();
     Runnable stop = Logging.once(dev::close);

@@ -5,11 +5,11 @@ import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Commands that serve (dev, worker) show what the worker does; the others stay quiet. */
-final class Logging {
+public final class Logging {
   private Logging() {}
 
   /** {@code action}, run at most once however often it is called (shutdown hook and finally). */
-  static Runnable once(Runnable action) {
+  public static Runnable once(Runnable action) {
     java.util.concurrent.atomic.AtomicBoolean done =
         new java.util.concurrent.atomic.AtomicBoolean();
     return () -> {

@@ -1,6 +1,7 @@
 package dev.syllabus.starter;
 
 import dev.syllabus.worker.Paths;
+import dev.syllabus.worker.SyllabusWorker;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +32,6 @@ import picocli.CommandLine.Mixin;
       SignalCommand.Advance.class,
       SignalCommand.Skip.class,
       CancelCommand.class,
-      BenchCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
@@ -57,17 +57,25 @@ public final class Syllabus implements Runnable {
   }
 
   public static void main(String[] args) {
+    runThenExit(new CommandLine(new Syllabus(Paths.fromEnvironment())), args);
+  }
+
+  /** Runs {@code cli} on this process's arguments and output, then exits with its exit code. */
+  public static void runThenExit(CommandLine cli, String[] args) {
     System.exit(
-        execute(
-            Paths.fromEnvironment(),
-            args,
-            new PrintWriter(System.out, true),
-            new PrintWriter(System.err, true)));
+        execute(cli, args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
   /** Runs one command line; returns its exit code. */
   public static int execute(Paths paths, String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new Syllabus(paths));
+    return execute(new CommandLine(new Syllabus(paths)), args, out, err);
+  }
+
+  /**
+   * Runs {@code cli} as every syllabus command runs (also {@code syllabus bench}, a jar of its
+   * own): errors as one line, and the exit codes of {@link Exit}. Returns its exit code.
+   */
+  public static int execute(CommandLine cli, String[] args, PrintWriter out, PrintWriter err) {
     addHelpOptions(cli);
     cli.setOut(out);
     cli.setErr(err);
@@ -75,6 +83,12 @@ public final class Syllabus implements Runnable {
         (e, commandLine, parseResult) -> {
           if (e instanceof Exit.BadInput bad) {
             commandLine.getErr().println(bad.getMessage());
+            return Exit.BAD_INPUT;
+          }
+          if (e instanceof SyllabusWorker.ExtensionFailed failed) {
+            // An extension on the worker's classpath refused its configuration: bad input, and
+            // the worker did not start.
+            commandLine.getErr().println(failed.getMessage());
             return Exit.BAD_INPUT;
           }
           if (e instanceof Exit.Failed failed) {

@@ -5,7 +5,7 @@ import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** Where the Temporal service is: {@code --address} and {@code --namespace}, for every command. */
-final class TemporalOptions {
+public final class TemporalOptions {
 
   @Option(
       names = "--address",
@@ -20,6 +20,14 @@ final class TemporalOptions {
       defaultValue = "${env:TEMPORAL_NAMESPACE:-default}",
       scope = picocli.CommandLine.ScopeType.INHERIT)
   String namespace;
+
+  public String address() {
+    return address;
+  }
+
+  public String namespace() {
+    return namespace;
+  }
 
   Temporal connect() {
     try {

@@ -105,9 +105,9 @@ final class WorkerCommand implements Callable<Integer> {
     SyllabusWorker worker;
     try {
       worker = SyllabusWorker.start(temporal, activities, taskQueue);
-    } catch (IllegalArgumentException e) { // a malformed SYLLABUS_HOLD
+    } catch (RuntimeException e) {
       temporal.close();
-      throw new Exit.BadInput(e.getMessage());
+      throw e;
     }
     KubernetesConnection connection = cluster;
     Runnable stop =

@@ -3,10 +3,11 @@ package dev.syllabus.starter;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.syllabus.testkit.HeldActivities;
 import dev.syllabus.worker.CliDevServer;
-import dev.syllabus.worker.HeldActivities;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,12 +18,52 @@ import java.util.function.BooleanSupplier;
 
 /**
  * What the integration tests run for real, each as a process of its own: the Temporal CLI's dev
- * server, and workers started from the packaged jar as a user starts them.
+ * server, and workers started from the packaged jar as a user starts them, with the testkit beside
+ * it.
  */
 final class RealTemporal {
   static final Path JAR = Cli.REPO.resolve("starter/target/syllabus.jar");
 
+  /**
+   * The testkit, for {@link HeldActivities}: its jar as this test's own classpath has it, built
+   * earlier in the same reactor (or its classes folder, when only compiled).
+   */
+  static final Path TESTKIT = location(HeldActivities.class);
+
   private RealTemporal() {}
+
+  private static Path location(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A worker JVM as a user starts one, with the local backend: {@code java -cp
+   * syllabus.jar:<testkit> dev.syllabus.starter.Syllabus worker --address …}, with {@code hold} as
+   * {@value HeldActivities#VARIABLE} (none if null).
+   */
+  static ProcessBuilder worker(String address, Path home, String hold) {
+    if (!Files.exists(JAR)) {
+      fail(JAR + " is missing: integration tests run after `mvn package` (mvn verify)");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx512m");
+    command.add("-Dsyllabus.repo=" + Cli.REPO);
+    command.addAll(List.of("-cp", JAR + java.io.File.pathSeparator + TESTKIT));
+    command.addAll(List.of(Syllabus.class.getName(), "worker", "--address", address));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    Map<String, String> env = builder.environment();
+    env.put("SYLLABUS_HOME", home.toString());
+    env.remove(HeldActivities.VARIABLE);
+    if (hold != null) {
+      env.put(HeldActivities.VARIABLE, hold);
+    }
+    return builder;
+  }
 
   /**
    * The {@code temporal} binary. Skips the test where there is none, unless {@code
@@ -38,7 +79,7 @@ final class RealTemporal {
     return found.get();
   }
 
-  /** A worker JVM: {@code java -jar syllabus.jar worker --address …} with the local backend. */
+  /** A worker JVM, started by {@link RealTemporal#worker}. */
   static final class WorkerProcess implements AutoCloseable {
     final Process process;
     final Path log;
@@ -55,21 +96,7 @@ final class RealTemporal {
      */
     static WorkerProcess start(String address, Path home, Path log, String hold)
         throws IOException, InterruptedException {
-      if (!Files.exists(JAR)) {
-        fail(JAR + " is missing: integration tests run after `mvn package` (mvn verify)");
-      }
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.add("-Xmx512m");
-      command.add("-Dsyllabus.repo=" + Cli.REPO);
-      command.addAll(List.of("-jar", JAR.toString(), "worker", "--address", address));
-      ProcessBuilder builder = new ProcessBuilder(command);
-      Map<String, String> env = builder.environment();
-      env.put("SYLLABUS_HOME", home.toString());
-      env.remove(HeldActivities.VARIABLE);
-      if (hold != null) {
-        env.put(HeldActivities.VARIABLE, hold);
-      }
+      ProcessBuilder builder = worker(address, home, hold);
       builder.redirectErrorStream(true).redirectOutput(Redirect.appendTo(log.toFile()));
       WorkerProcess worker = new WorkerProcess(builder.start(), log);
       worker.awaitLog("syllabus worker: local backend, polling", Duration.ofSeconds(60));

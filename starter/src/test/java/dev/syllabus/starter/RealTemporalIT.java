@@ -191,7 +191,8 @@ class RealTemporalIT {
     WorkerProcess first = worker("render@easy=8000");
     startDemo(id);
 
-    // 1. During render: the phase's first activity.
+    // 1. During render: the phase's first activity (launch, render and start in one, waits for
+    // render's hold before it runs).
     first.awaitLog("holding render of phase easy", Duration.ofMinutes(2));
     first.kill();
 
@@ -243,6 +244,22 @@ class RealTemporalIT {
           phase + " never needed a second attempt");
     }
     assertNoSecondTrainer(id);
+  }
+
+  @Test
+  void aMalformedHoldIsOneLineAndTheWorkerDoesNotStart() throws Exception {
+    Process w =
+        RealTemporal.worker(server.address(), home, "render=5000")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(w.getInputStream().readAllBytes());
+
+    assertTrue(w.waitFor(60, TimeUnit.SECONDS), "the worker exited");
+    assertEquals(2, w.exitValue(), out);
+    assertEquals(
+        "a worker extension failed to start: SYLLABUS_HOLD: 'render=5000' is not"
+            + " activity@phase=millis (e.g. render@easy=5000)\n",
+        out);
   }
 
   /** No trainer ever found another one on its output dir, and none was seen running beside one. */

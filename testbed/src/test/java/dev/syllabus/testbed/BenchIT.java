@@ -15,12 +15,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code syllabus bench --quick --json}, the packaged command, measures the Kubernetes numbers on a
- * testbed of its own: it runs, and prints every number it promises. Not a benchmark: what the
- * numbers are is for docs/benchmarks.md, never an assertion here.
+ * {@code syllabus bench --quick --json}, the packaged command (the bench module's jar), measures
+ * the Kubernetes numbers on a testbed of its own: it runs, and prints every number it promises. Not
+ * a benchmark: what the numbers are is for docs/benchmarks.md, never an assertion here.
  */
 class BenchIT {
-  private static final Path JAR = Testbed.REPO.resolve("starter/target/syllabus.jar");
+  private static final Path JAR = Testbed.REPO.resolve("bench/target/syllabus-bench.jar");
 
   @TempDir Path home;
 
@@ -37,7 +37,7 @@ class BenchIT {
       Assumptions.abort("the testbed is not built (testbed/build)");
     }
     ProcessBuilder builder =
-        new ProcessBuilder("java", "-jar", JAR.toString(), "bench", "--quick", "--json")
+        new ProcessBuilder("java", "-jar", JAR.toString(), "--quick", "--json")
             .directory(Testbed.REPO.toFile())
             .redirectError(home.resolve("bench.err").toFile());
     builder.environment().put("SYLLABUS_HOME", home.toString());

@@ -10,13 +10,24 @@ import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /**
  * The worker: polls the task queue and runs both workflows and the phase activities of one backend.
  * {@link #start} returns once it polls; {@link #close} stops it.
+ *
+ * <p>Its one extension point: the Temporal {@link WorkerInterceptor}s on the classpath, each named
+ * in a {@code META-INF/services/io.temporal.common.interceptors.WorkerInterceptor} file, run around
+ * its workflows and activities (the testkit's {@code SYLLABUS_HOLD} is one). The {@code syllabus}
+ * jar has none of its own.
  */
 public final class SyllabusWorker implements AutoCloseable {
 
@@ -26,13 +37,20 @@ public final class SyllabusWorker implements AutoCloseable {
     this.factory = factory;
   }
 
+  /**
+   * Starts a worker with the interceptors on the classpath.
+   *
+   * @throws ExtensionFailed when one of them cannot be created (its configuration is wrong)
+   */
   public static SyllabusWorker start(Temporal temporal, PhaseActivities backend, String taskQueue) {
-    WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
+    WorkerFactory factory =
+        WorkerFactory.newInstance(
+            temporal.client(),
+            WorkerFactoryOptions.newBuilder().setWorkerInterceptors(interceptors()).build());
     Worker worker = factory.newWorker(taskQueue);
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(
-        HeldActivities.wrap(backend, System.getenv(HeldActivities.VARIABLE)));
+    worker.registerActivitiesImplementations(backend);
     factory.start();
     return new SyllabusWorker(factory);
   }
@@ -63,6 +81,25 @@ public final class SyllabusWorker implements AutoCloseable {
         new ArtifactStore(artifacts),
         connection.client(),
         connection.namespace());
+  }
+
+  /** The interceptors the classpath names, each created now. */
+  private static WorkerInterceptor[] interceptors() {
+    List<WorkerInterceptor> found = new ArrayList<>();
+    try {
+      ServiceLoader.load(WorkerInterceptor.class).forEach(found::add);
+    } catch (ServiceConfigurationError e) {
+      Throwable why = e.getCause() != null ? e.getCause() : e;
+      throw new ExtensionFailed("a worker extension failed to start: " + why.getMessage(), e);
+    }
+    return found.toArray(WorkerInterceptor[]::new);
+  }
+
+  /** An interceptor on the classpath could not be created; its message says why, in one line. */
+  public static final class ExtensionFailed extends RuntimeException {
+    ExtensionFailed(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   @Override

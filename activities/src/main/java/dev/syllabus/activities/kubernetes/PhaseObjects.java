@@ -1,6 +1,7 @@
 package dev.syllabus.activities.kubernetes;
 
 import dev.syllabus.activities.Kubeconfigs;
+import dev.syllabus.activities.PhaseLabels;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.Manifest;
@@ -62,16 +63,6 @@ final class PhaseObjects {
     this.cache = cache;
   }
 
-  /** The labels that single out one attempt of one phase, on every object it has. */
-  static Map<String, String> attemptLabels(JobRef job) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(Renderer.MANAGED_BY, "syllabus");
-    labels.put(Renderer.RUN_LABEL, job.runId());
-    labels.put(Renderer.PHASE_INDEX_LABEL, Integer.toString(job.phaseIndex()));
-    labels.put(Renderer.ATTEMPT_LABEL, Integer.toString(job.attempt()));
-    return labels;
-  }
-
   /** Creates one object, or adopts it when this attempt created it already. */
   HasMetadata create(JobRef job, Manifest manifest) {
     HasMetadata object = (HasMetadata) Kubeconfigs.SERIALIZATION.unmarshal(manifest.yaml());
@@ -96,7 +87,7 @@ final class PhaseObjects {
           what + " was deleted while being created; trying again", "Conflict");
     }
     Map<String, String> labels = existing.getMetadata().getLabels();
-    if (labels == null || !labels.entrySet().containsAll(attemptLabels(job).entrySet())) {
+    if (labels == null || !labels.entrySet().containsAll(PhaseLabels.attempt(job).entrySet())) {
       throw ApplicationFailure.newNonRetryableFailure(
           what
               + " already exists in namespace "

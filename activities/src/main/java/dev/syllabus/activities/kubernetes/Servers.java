@@ -1,6 +1,7 @@
 package dev.syllabus.activities.kubernetes;
 
 import dev.syllabus.activities.Kubeconfigs;
+import dev.syllabus.activities.PhaseLabels;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.Manifest;
@@ -90,7 +91,7 @@ final class Servers {
     if (waiting.isEmpty()) {
       return ServersStatus.READY;
     }
-    for (Pod pod : cache.pods(PhaseObjects.attemptLabels(rendered.job()))) {
+    for (Pod pod : cache.pods(PhaseLabels.attempt(rendered.job()))) {
       String role = pod.getMetadata().getLabels().get(Kubeconfigs.ROLE_LABEL);
       if (Renderer.TRAIN_ROLE.equals(role)) {
         continue;
@@ -109,7 +110,7 @@ final class Servers {
 
   /** Scales a stopped phase's servers to zero, remembering how many replicas each had. */
   void scaleDown(JobRef ref) {
-    for (HasMetadata server : cache.servers(PhaseObjects.attemptLabels(ref))) {
+    for (HasMetadata server : cache.servers(PhaseLabels.attempt(ref))) {
       if (JobView.annotation(server, REPLICAS_ANNOTATION) != null) {
         continue; // stopped already
       }
@@ -129,7 +130,7 @@ final class Servers {
 
   /** Scales a stopped phase's servers back to the replicas they had. */
   void scaleUp(JobRef ref) {
-    for (HasMetadata server : cache.servers(PhaseObjects.attemptLabels(ref))) {
+    for (HasMetadata server : cache.servers(PhaseLabels.attempt(ref))) {
       String replicas = JobView.annotation(server, REPLICAS_ANNOTATION);
       if (replicas == null) {
         continue;

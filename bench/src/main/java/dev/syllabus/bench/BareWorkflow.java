@@ -1,4 +1,4 @@
-package dev.syllabus.starter;
+package dev.syllabus.bench;
 
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityOptions;

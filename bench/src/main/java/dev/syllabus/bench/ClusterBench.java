@@ -1,4 +1,4 @@
-package dev.syllabus.starter;
+package dev.syllabus.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +7,7 @@ import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
+import dev.syllabus.starter.Exit;
 import dev.syllabus.worker.Paths;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;

@@ -1,9 +1,13 @@
-package dev.syllabus.starter;
+package dev.syllabus.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.syllabus.starter.Exit;
+import dev.syllabus.starter.Logging;
+import dev.syllabus.starter.Syllabus;
+import dev.syllabus.starter.TemporalOptions;
 import dev.syllabus.worker.CliDevServer;
 import dev.syllabus.worker.EmbeddedTemporal;
 import dev.syllabus.worker.LocalTemporal;
@@ -42,13 +46,18 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+/**
+ * {@code syllabus bench}: what Syllabus itself costs. A jar of its own (this module), which the
+ * {@code syllabus} launcher runs for {@code syllabus bench}; not part of the {@code syllabus} jar.
+ */
 @Command(
-    name = "bench",
+    name = "syllabus bench",
     description = {
       "Measure Syllabus's own cost: handoffs, overhead, scale, long curricula.",
       "Phase-handoff latency, overhead against a bare Temporal workflow, many",
@@ -63,9 +72,15 @@ import picocli.CommandLine.Spec;
       "TEMPORAL_ADDRESS) names a server; then it runs its own worker on a task",
       "queue of its own. See docs/benchmarks.md."
     })
-final class BenchCommand implements Callable<Integer> {
-  @ParentCommand Syllabus parent;
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+public final class BenchCommand implements Callable<Integer> {
+  @Mixin TemporalOptions temporal;
+  @Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  boolean help;
 
   @Option(names = "--quick", description = "a reduced run: under two minutes on two cores")
   boolean quick;
@@ -131,10 +146,24 @@ final class BenchCommand implements Callable<Integer> {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  private final Paths paths;
   private WorkflowClient client;
   private String queue;
   private Path runs;
   private PrintWriter log;
+
+  BenchCommand(Paths paths) {
+    this.paths = paths;
+  }
+
+  public static void main(String[] args) {
+    Syllabus.runThenExit(new CommandLine(new BenchCommand(Paths.fromEnvironment())), args);
+  }
+
+  /** Runs one bench command line, as {@code syllabus} runs its commands; returns its exit code. */
+  static int execute(Paths paths, String[] args, PrintWriter out, PrintWriter err) {
+    return Syllabus.execute(new CommandLine(new BenchCommand(paths)), args, out, err);
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -156,14 +185,15 @@ final class BenchCommand implements Callable<Integer> {
     }
     Path binary = devServer ? devServerBinary() : null;
     Path home = Files.createTempDirectory("syllabus-bench-");
-    Paths paths = new Paths(parent.paths.repo(), home);
-    runs = paths.runs();
+    // The checkout's frameworks, and a home of the bench's own for the runs' artifacts.
+    Paths scratch = new Paths(paths.repo(), home);
+    runs = scratch.runs();
     LocalTemporal server = startServer(binary, home);
     // Ctrl-C must not leave a dev server behind.
     Runnable stopServer = Logging.once(server == null ? () -> {} : server::close);
     Thread onCtrlC = new Thread(stopServer, "syllabus-bench-shutdown");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
-    String address = server == null ? parent.temporal.address : server.address();
+    String address = server == null ? temporal.address() : server.address();
     ObjectNode result = JSON.createObjectNode();
     result.put(
         "server",
@@ -173,17 +203,17 @@ final class BenchCommand implements Callable<Integer> {
     result.put("cores", Runtime.getRuntime().availableProcessors());
     result.put("java", System.getProperty("java.version"));
     result.put("quick", quick);
-    try (Temporal temporal =
-        Temporal.connect(address, parent.temporal.namespace, Duration.ofSeconds(10))) {
-      temporal.registerSearchAttributes();
-      client = temporal.client();
+    try (Temporal connection =
+        Temporal.connect(address, temporal.namespace(), Duration.ofSeconds(10))) {
+      connection.registerSearchAttributes();
+      client = connection.client();
       queue = "syllabus-bench-" + shortId();
       WorkerFactory factory = WorkerFactory.newInstance(client);
       Worker worker = factory.newWorker(queue);
       worker.registerWorkflowImplementationTypes(
           CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class, BareWorkflow.Impl.class);
       worker.registerActivitiesImplementations(
-          SyllabusWorker.localBackend(paths), new BareWorkflow.NothingImpl());
+          SyllabusWorker.localBackend(scratch), new BareWorkflow.NothingImpl());
       factory.start();
       try {
         log.printf(
@@ -195,7 +225,7 @@ final class BenchCommand implements Callable<Integer> {
         handoffsAndOverhead(sizes.handoffPhases(), result);
         scale(sizes.scaleRuns(), result);
         longCurriculum(sizes.longPhases(), result);
-        kubernetes(sizes, paths, home, result);
+        kubernetes(sizes, home, result);
         JsonNode week = result.path("simulatedWeek");
         result.put(
             "maxHistoryEvents",
@@ -229,7 +259,7 @@ final class BenchCommand implements Callable<Integer> {
    * (started, with a namespace set up as deploy/ sets one up, and stopped after); skipped, saying
    * why, when there is neither.
    */
-  private void kubernetes(Sizes sizes, Paths paths, Path home, ObjectNode result) {
+  private void kubernetes(Sizes sizes, Path home, ObjectNode result) {
     ObjectNode out = result.putObject("kubernetes");
     if (noKubernetes) {
       out.put("skipped", "--no-kubernetes");
@@ -362,17 +392,14 @@ final class BenchCommand implements Callable<Integer> {
   private LocalTemporal startServer(Path binary, Path home) {
     if (binary != null) {
       return CliDevServer.start(
-          binary, 0, 0, null, home.resolve("temporal.log"), parent.temporal.namespace);
+          binary, 0, 0, null, home.resolve("temporal.log"), temporal.namespace());
     }
     return explicitAddress() ? null : EmbeddedTemporal.start(0);
   }
 
   /** Whether the user named a Temporal, so bench should not start its own. */
   private boolean explicitAddress() {
-    var here = spec.commandLine().getParseResult();
-    var top = spec.parent() == null ? null : spec.parent().commandLine().getParseResult();
-    return here.hasMatchedOption("--address")
-        || (top != null && top.hasMatchedOption("--address"))
+    return spec.commandLine().getParseResult().hasMatchedOption("--address")
         || System.getenv("TEMPORAL_ADDRESS") != null;
   }
 

@@ -1,10 +1,13 @@
-package dev.syllabus.starter;
+package dev.syllabus.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syllabus.worker.Paths;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,13 +19,28 @@ import org.junit.jupiter.api.io.TempDir;
  * benchmark: what the numbers are is for docs/benchmarks.md, never an assertion here.
  */
 class BenchCommandTest {
+  /** The checkout the tests run in: recipes/ and kubeconfigs/ come from here. */
+  private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+
   @TempDir Path home;
+
+  private record Result(int exitCode, String out, String err) {}
+
+  /** Runs {@code syllabus bench args…} in this JVM and keeps what it printed. */
+  private Result bench(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        BenchCommand.execute(
+            new Paths(REPO, home), args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Result(code, out.toString(), err.toString());
+  }
 
   @Test
   @Timeout(300)
   void quickBenchPrintsOneJsonObjectWithEveryNumber() throws Exception {
     // The Kubernetes numbers need the testbed: testbed/src/test/java/…/BenchIT measures them.
-    Cli.Result bench = new Cli(home).run("bench", "--quick", "--json", "--no-kubernetes");
+    Result bench = bench("--quick", "--json", "--no-kubernetes");
 
     assertEquals(0, bench.exitCode(), bench.err());
     JsonNode result = new ObjectMapper().readTree(bench.out());
@@ -47,7 +65,7 @@ class BenchCommandTest {
 
   @Test
   void kubernetesOptionsWithoutAKubeconfigAreRefusedBeforeAnythingStarts() {
-    Cli.Result bench = new Cli(home).run("bench", "--quick", "--k8s-namespace", "ml");
+    Result bench = bench("--quick", "--k8s-namespace", "ml");
 
     assertEquals(2, bench.exitCode(), bench.err());
     assertEquals(
@@ -57,11 +75,19 @@ class BenchCommandTest {
 
   @Test
   void theDevServerAndAnAddressTogetherAreRefusedBeforeAnythingStarts() {
-    Cli.Result bench =
-        new Cli(home).run("bench", "--quick", "--dev-server", "--address", "127.0.0.1:1");
+    Result bench = bench("--quick", "--dev-server", "--address", "127.0.0.1:1");
 
     assertEquals(2, bench.exitCode(), bench.err());
     assertEquals("bench: --dev-server starts its own Temporal; drop --address\n", bench.err());
     assertEquals("", bench.out());
+  }
+
+  @Test
+  void helpExplainsTheBench() {
+    Result help = bench("--help");
+
+    assertEquals(0, help.exitCode(), help.err());
+    assertTrue(help.out().startsWith("Usage: syllabus bench"), help.out());
+    assertTrue(help.out().contains("--help"), help.out());
   }
 }

@@ -1,4 +1,4 @@
-package dev.syllabus.starter;
+package dev.syllabus.bench;
 
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;

@@ -1,9 +1,7 @@
 package dev.syllabus.workflows;
 
-import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.job.PhaseTask;
-import dev.syllabus.workflows.job.Triplet;
 import dev.syllabus.workflows.recipe.DataSpec;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
@@ -25,15 +23,14 @@ import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import io.temporal.workflow.WorkflowInit;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.slf4j.Logger;
 
 /**
  * A run of a recipe: its phases in order, each as a child {@link PhaseWorkflow}, with the triplet
  * handed from one to the next. Signals set what is wanted; the main loop and {@link #runPhase} act
- * on it, forwarding to the running phase.
+ * on it, forwarding to the running phase. What the run shows to the Web UI and the {@code status}
+ * query is {@link CurriculumView}'s part.
  */
 public class CurriculumWorkflowImpl implements CurriculumWorkflow {
   private static final Logger log = Workflow.getLogger(CurriculumWorkflowImpl.class);
@@ -42,20 +39,13 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
   private final Recipe recipe;
   private final List<StepRange> ranges;
   private final String runId;
-  private final List<PhaseStatus> phases = new ArrayList<>();
-  private int index;
-  private Triplet triplet;
-  private RunState state;
-  private String message;
+  private final CurriculumView view;
 
   private boolean paused;
   private boolean advancePending;
   private boolean skipPending;
   private String reason;
   private Promise<PhaseOutcome> runningPhase;
-
-  /** What the Web UI last got, so that search attributes are only upserted when they change. */
-  private List<Object> published = List.of();
 
   @WorkflowInit
   public CurriculumWorkflowImpl(RunInput input) {
@@ -65,99 +55,50 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     this.runId = Workflow.getInfo().getWorkflowId();
     RunStatus carried = input.carried();
     if (carried != null) {
-      phases.addAll(carried.phases());
-      index = carried.phaseIndex();
-      triplet = carried.artifacts();
-      state = carried.state();
+      view = CurriculumView.restored(runId, recipe, carried);
       paused = carried.state() == RunState.PAUSED;
-      message = carried.message();
     } else {
-      for (int i = 0; i < recipe.phases().size(); i++) {
-        Phase phase = recipe.phases().get(i);
-        StepRange range = ranges.get(i);
-        phases.add(
-            new PhaseStatus(
-                i,
-                phase.name(),
-                phase.framework(),
-                phase.workload(),
-                PhaseState.PENDING,
-                range.start(),
-                range.end(),
-                range.start(),
-                null,
-                null,
-                0,
-                null,
-                null));
-      }
-      ArtifactRef model =
-          recipe.model() == null
-              ? null
-              : ArtifactRef.external(ArtifactRef.Kind.MODEL, recipe.model().base());
-      triplet = new Triplet(model, null, null);
-      state = RunState.RUNNING;
+      view = CurriculumView.of(runId, recipe);
     }
   }
 
   @Override
   public RunStatus run(RunInput runInput) {
-    publish();
+    view.publish();
     try {
-      while (index < phases.size()) {
+      while (view.hasPhasesLeft()) {
         if (paused) {
-          state = RunState.PAUSED;
-          publish();
+          view.paused();
           Workflow.await(() -> !paused || skipPending);
         }
         if (skipPending) {
           skipPending = false;
-          phases.set(
-              index,
-              phases
-                  .get(index)
-                  .withState(PhaseState.SKIPPED, "skipped before it started" + because()));
-          index++;
-          publish();
+          view.phaseSkipped("skipped before it started" + because());
           continue;
         }
         if (paused) {
           continue;
         }
         if (shouldContinueAsNew()) {
-          log.info("run {} continues as new before phase {}", runId, index);
-          Workflow.continueAsNew(input.withCarried(status().forCarrying()));
+          log.info("run {} continues as new before phase {}", runId, view.phaseIndex());
+          Workflow.continueAsNew(input.withCarried(view.status().forCarrying()));
         }
-        state = RunState.RUNNING;
-        PhaseOutcome outcome = runPhase(index);
-        phases.set(index, outcome.status());
-        triplet = outcome.output();
+        view.running();
+        PhaseOutcome outcome = runPhase(view.phaseIndex());
         advancePending = false;
-        index++;
-        publish();
+        view.phaseEnded(outcome);
       }
-      state = RunState.COMPLETED;
-      message = null;
-      publish();
-      return status();
+      view.setState(RunState.COMPLETED, null);
+      return view.status();
     } catch (ChildWorkflowFailure e) {
-      PhaseStatus phase = phases.get(index);
       boolean canceled = e.getCause() instanceof CanceledFailure;
       String why = canceled ? "its workflow was canceled" : PhaseWorkflowImpl.rootMessage(e);
-      phases.set(index, phase.withState(canceled ? PhaseState.CANCELED : PhaseState.FAILED, why));
-      state = RunState.FAILED;
-      message = "phase " + index + " '" + phase.name() + "' failed: " + why;
-      publish();
+      String message = view.phaseFailed(canceled ? PhaseState.CANCELED : PhaseState.FAILED, why);
       throw ApplicationFailure.newNonRetryableFailure(message, "PhaseFailed");
     } catch (CanceledFailure e) {
-      state = RunState.CANCELED;
-      message = "canceled";
-      if (index < phases.size() && !phases.get(index).state().isFinal()) {
-        phases.set(index, phases.get(index).withState(PhaseState.CANCELED, "the run was canceled"));
-      }
       Workflow.newDetachedCancellationScope(
               () -> {
-                publish();
+                view.canceled();
                 awaitPhaseTeardown();
               })
           .run();
@@ -179,7 +120,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
             phase,
             ranges.get(i),
             recipe.schedule().totalSteps(),
-            triplet,
+            view.triplet(),
             dataFor(i),
             input.settings().reportEveryMillis(),
             input.settings().maxHistoryEvents(),
@@ -208,8 +149,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     Promise<PhaseOutcome> result = Async.function(child::run, task);
     runningPhase = result;
     Workflow.getWorkflowExecution(child).get();
-    phases.set(i, phases.get(i).withState(PhaseState.RUNNING, null));
-    publish();
+    view.phaseStarted(i);
 
     boolean childPaused = false;
     while (!result.isCompleted()) {
@@ -251,14 +191,14 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     try {
       runningPhase.get();
     } catch (TemporalFailure expected) {
-      log.info("phase {} ended after the cancel: {}", index, expected.getMessage());
+      log.info("phase {} ended after the cancel: {}", view.phaseIndex(), expected.getMessage());
     }
   }
 
   /** Signals the running phase; one that has just ended is fine to miss. */
   private void signal(Runnable send) {
     if (!Signals.sendUnlessClosed(send)) {
-      log.info("phase {} ended before a signal reached it", index);
+      log.info("phase {} ended before a signal reached it", view.phaseIndex());
     }
   }
 
@@ -277,31 +217,27 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
 
   @Override
   public void pause(String reason) {
-    if (state.isFinal()) {
+    if (view.hasEnded()) {
       return;
     }
     this.reason = reason;
     paused = true;
-    state = RunState.PAUSED;
-    message = "paused" + because();
-    publish();
+    view.setState(RunState.PAUSED, "paused" + because());
   }
 
   @Override
   public void resume(String reason) {
-    if (state.isFinal()) {
+    if (view.hasEnded()) {
       return;
     }
     this.reason = reason;
     paused = false;
-    state = RunState.RUNNING;
-    message = null;
-    publish();
+    view.setState(RunState.RUNNING, null);
   }
 
   @Override
   public void advance(String reason) {
-    if (state.isFinal() || index >= phases.size()) {
+    if (view.hasEnded() || !view.hasPhasesLeft()) {
       return;
     }
     this.reason = reason;
@@ -310,7 +246,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
 
   @Override
   public void skip(String reason) {
-    if (state.isFinal() || index >= phases.size()) {
+    if (view.hasEnded() || !view.hasPhasesLeft()) {
       return;
     }
     this.reason = reason;
@@ -319,108 +255,15 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
 
   @Override
   public void phaseReport(PhaseStatus report) {
-    if (report.index() != index || index >= phases.size() || phases.get(index).state().isFinal()) {
-      return;
-    }
-    phases.set(index, report);
-    publish();
+    view.phaseReported(report);
   }
 
   @Override
   public RunStatus status() {
-    long total = recipe.schedule().totalSteps();
-    long step;
-    if (index < phases.size()) {
-      step = phases.get(index).step();
-    } else {
-      step = phases.isEmpty() ? 0 : phases.get(phases.size() - 1).step();
-    }
-    int shownIndex = Math.min(index, phases.size() - 1);
-    return new RunStatus(
-        runId,
-        recipe.name(),
-        state,
-        step,
-        total,
-        recipe.schedule().timeAt(step),
-        shownIndex,
-        phases,
-        triplet,
-        message);
+    return view.status();
   }
 
-  // --- what the Web UI shows ------------------------------------------------------------------
-
-  private void publish() {
-    RunStatus now = status();
-    Workflow.setCurrentDetails(details(now));
-    PhaseStatus current = now.currentPhase();
-    List<Object> values =
-        List.of(now.state().name(), current == null ? "" : current.name(), now.step());
-    if (values.equals(published)) {
-      return;
-    }
-    published = values;
-    Workflow.upsertTypedSearchAttributes(
-        SearchKeys.RECIPE.valueSet(recipe.name()),
-        SearchKeys.STATE.valueSet(now.state().name()),
-        SearchKeys.PHASE.valueSet(current == null ? "" : current.name()),
-        SearchKeys.STEP.valueSet(now.step()),
-        SearchKeys.PROGRESS.valueSet(now.t()));
-  }
-
-  /** The run as a Markdown table, for the Web UI's current details. */
-  static String details(RunStatus s) {
-    StringBuilder out = new StringBuilder();
-    out.append("**")
-        .append(s.recipe())
-        .append("** · ")
-        .append(s.state())
-        .append(" · step ")
-        .append(s.step())
-        .append(" / ")
-        .append(s.totalSteps())
-        .append(String.format(Locale.ROOT, " (t = %.3f)", s.t()));
-    if (s.message() != null) {
-      out.append(" · ").append(s.message());
-    }
-    out.append("\n\n| # | phase | state | steps | step | loss | eval loss | model |\n")
-        .append("|---|---|---|---|---|---|---|---|\n");
-    for (PhaseStatus p : s.phases()) {
-      String model =
-          p.artifacts() != null && p.artifacts().model() != null
-              ? p.artifacts().model().path() != null
-                  ? p.artifacts().model().path()
-                  : p.artifacts().model().uri()
-              : "–";
-      out.append("| ")
-          .append(p.index())
-          .append(" | ")
-          .append(p.name())
-          .append(" (")
-          .append(p.framework())
-          .append('/')
-          .append(p.workload())
-          .append(')')
-          .append(" | ")
-          .append(p.state())
-          .append(" | [")
-          .append(p.stepStart())
-          .append(", ")
-          .append(p.stepEnd())
-          .append(')')
-          .append(" | ")
-          .append(p.step())
-          .append(" | ")
-          .append(PhaseView.format(p.loss()))
-          .append(" | ")
-          .append(PhaseView.format(p.evalLoss()))
-          .append(" | ")
-          .append(model)
-          .append(" |\n");
-    }
-    return out.toString();
-  }
+  // --- helpers ------------------------------------------------------------------------------
 
   private String because() {
     return reason == null || reason.isBlank() ? "" : " (" + reason + ")";

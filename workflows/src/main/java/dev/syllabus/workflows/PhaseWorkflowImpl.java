@@ -14,8 +14,6 @@ import dev.syllabus.workflows.recipe.Deadlines;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
@@ -23,7 +21,6 @@ import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
-import java.time.Duration;
 import java.util.Locale;
 import org.slf4j.Logger;
 
@@ -35,21 +32,6 @@ import org.slf4j.Logger;
  */
 public class PhaseWorkflowImpl implements PhaseWorkflow {
   private static final Logger log = Workflow.getLogger(PhaseWorkflowImpl.class);
-
-  /**
-   * Render, submit, stop, resume: quick calls. Their timeout is also how long a phase waits to try
-   * again on another worker when the one running the call died, so it is short.
-   */
-  private static final ActivityOptions QUICK =
-      ActivityOptions.newBuilder()
-          .setStartToCloseTimeout(Duration.ofSeconds(30))
-          .setRetryOptions(
-              RetryOptions.newBuilder()
-                  .setInitialInterval(Duration.ofMillis(500))
-                  .setMaximumInterval(Duration.ofSeconds(30))
-                  .setMaximumAttempts(10)
-                  .build())
-          .build();
 
   /** Where the loop goes next: the phase ended, or it continues as new with its job running. */
   private sealed interface Turn permits Ended, ContinueAsNew {}
@@ -162,7 +144,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private boolean startAttempt() {
     int attempt = view.status().attempt() + 1;
     Launch launch =
-        activities(
+        PhaseSteps.quick(
                 "render and submit "
                     + phase().frameworkWorkload()
                     + " for phase "
@@ -176,16 +158,16 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     view.attemptStarted(job);
     JobSnapshot started = launch.started();
     if (started == null) {
-      activities("submit the servers of phase " + phase().name()).submitServers(rendered);
+      PhaseSteps.quick("submit the servers of phase " + phase().name()).submitServers(rendered);
       if (!serversReady()) {
         JobRef starting = job;
-        teardownActivities("tear down the servers of phase " + phase().name())
+        PhaseSteps.teardown("tear down the servers of phase " + phase().name())
             .teardown(starting, wanted.stopReason());
         job = null;
         return false;
       }
       started =
-          activities("submit " + phase().frameworkWorkload() + " for phase " + phase().name())
+          PhaseSteps.quick("submit " + phase().frameworkWorkload() + " for phase " + phase().name())
               .startJob(rendered);
     }
     snapshot = started;
@@ -201,13 +183,15 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
    */
   private boolean resumeJob() {
     if (rendered.hasServers()) {
-      activities("start the servers of phase " + phase().name() + " again").resumeServers(job);
+      PhaseSteps.quick("start the servers of phase " + phase().name() + " again")
+          .resumeServers(job);
       if (!serversReady()) {
-        activities("stop the servers of phase " + phase().name()).stopJob(job, wanted.stopReason());
+        PhaseSteps.quick("stop the servers of phase " + phase().name())
+            .stopJob(job, wanted.stopReason());
         return false;
       }
     }
-    snapshot = activities("resume job " + job.name()).resumeJob(job);
+    snapshot = PhaseSteps.quick("resume job " + job.name()).resumeJob(job);
     jobStopped = false;
     stopSent = false;
     return true;
@@ -222,7 +206,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     long started = Workflow.currentTimeMillis();
     while (true) {
       ServersStatus servers =
-          activities("wait for the servers of phase " + phase().name())
+          PhaseSteps.quick("wait for the servers of phase " + phase().name())
               .awaitServers(rendered, task.reportEveryMillis());
       if (servers.ready()) {
         return true;
@@ -250,20 +234,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
    * while it waits.
    */
   private Followed follow() {
-    PhaseActivities follower =
-        Workflow.newActivityStub(
-            PhaseActivities.class,
-            ActivityOptions.newBuilder()
-                .setSummary("follow job " + job.name())
-                .setStartToCloseTimeout(Duration.ofMillis(task.reportEveryMillis()).plusMinutes(5))
-                .setHeartbeatTimeout(Duration.ofSeconds(10))
-                .setRetryOptions(
-                    RetryOptions.newBuilder()
-                        .setInitialInterval(Duration.ofMillis(200))
-                        .setMaximumInterval(Duration.ofSeconds(10))
-                        .setMaximumAttempts(30)
-                        .build())
-                .build());
+    PhaseActivities follower = PhaseSteps.follower(job, task.reportEveryMillis());
     while (true) {
       Promise<JobSnapshot> next =
           Async.function(follower::followJob, job, snapshot, task.reportEveryMillis());
@@ -272,7 +243,8 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       while (!next.isCompleted()) {
         Workflow.await(() -> next.isCompleted() || (wanted.stop() && !stopSent));
         if (!next.isCompleted()) {
-          activities("stop job " + job.name() + wanted.because()).stopJob(job, wanted.stopReason());
+          PhaseSteps.quick("stop job " + job.name() + wanted.because())
+              .stopJob(job, wanted.stopReason());
           stopSent = true;
         }
       }
@@ -292,7 +264,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     failures++;
     String why = failed.message() != null ? failed.message() : "the job failed";
     JobRef failedJob = job;
-    teardownActivities("tear down failed job " + failedJob.name()).teardown(failedJob, why);
+    PhaseSteps.teardown("tear down failed job " + failedJob.name()).teardown(failedJob, why);
     job = null;
     if (failed.permanent()) {
       throw phaseFailed(
@@ -350,18 +322,9 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     return new Ended(view.end(state, output, checkpointStep, message));
   }
 
-  /**
-   * Collecting digests the checkpoint, which takes long for a large model: it heartbeats instead of
-   * having a short timeout, so a worker that dies meanwhile is noticed within seconds.
-   */
+  /** Hands the phase's latest complete checkpoint on. */
   private Handoff collect() {
-    return Workflow.newActivityStub(
-            PhaseActivities.class,
-            ActivityOptions.newBuilder(QUICK)
-                .setSummary("collect the checkpoint of phase " + phase().name())
-                .setStartToCloseTimeout(Duration.ofHours(2))
-                .setHeartbeatTimeout(Duration.ofSeconds(10))
-                .build())
+    return PhaseSteps.collector("collect the checkpoint of phase " + phase().name())
         .collect(task, job);
   }
 
@@ -376,7 +339,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
             () ->
                 tearingDown =
                     Async.procedure(
-                        teardownActivities("tear down job " + last.name())::teardown, last, why))
+                        PhaseSteps.teardown("tear down job " + last.name())::teardown, last, why))
         .run();
   }
 
@@ -392,7 +355,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
               if (tearingDown != null) {
                 tearingDown.get();
               } else {
-                teardownActivities("tear down job " + last.name()).teardown(last, why);
+                PhaseSteps.teardown("tear down job " + last.name()).teardown(last, why);
               }
             })
         .run();
@@ -465,21 +428,6 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   }
 
   // --- helpers ------------------------------------------------------------------------------
-
-  private PhaseActivities activities(String summary) {
-    return Workflow.newActivityStub(
-        PhaseActivities.class, ActivityOptions.newBuilder(QUICK).setSummary(summary).build());
-  }
-
-  /** Tearing down waits for the job to save its checkpoint and end, so it gets longer. */
-  private PhaseActivities teardownActivities(String summary) {
-    return Workflow.newActivityStub(
-        PhaseActivities.class,
-        ActivityOptions.newBuilder(QUICK)
-            .setSummary(summary)
-            .setStartToCloseTimeout(Duration.ofMinutes(2))
-            .build());
-  }
 
   private Phase phase() {
     return task.phase();

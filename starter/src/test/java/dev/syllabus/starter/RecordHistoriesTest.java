@@ -38,12 +38,13 @@ class RecordHistoriesTest {
 
   /**
    * What the recorded workflow ids start with: keep the histories of older workflow code by
-   * recording new ones under a new prefix ({@code -Drecord.prefix=replay-v2}).
+   * recording new ones under a new prefix ({@code -Drecord.prefix=v3}).
    */
   private static final String PREFIX = System.getProperty("record.prefix", "replay");
 
   private static final String DEMO = PREFIX + "-demo";
   private static final String SIGNALS = PREFIX + "-signals";
+  private static final String CONTROLS = PREFIX + "-controls";
 
   @TempDir Path home;
 
@@ -83,6 +84,23 @@ class RecordHistoriesTest {
             List.of(PhaseState.COMPLETED, PhaseState.ADVANCED, PhaseState.SKIPPED),
             signalled.phases().stream().map(p -> p.state()).toList());
         save(client, SIGNALS, demo);
+
+        // The same controls as Workflow Updates, as `syllabus pause` and the others send them.
+        run = RunCommand.start(client, demo, CONTROLS);
+        await(client, CONTROLS, s -> s.phases().get(0).checkpoint() != null);
+        assertEquals(PhaseState.PAUSED, run.pauseRun("recording").phaseState());
+        run.resumeRun(null);
+        assertEquals(PhaseState.ADVANCED, run.advancePhase("recording").phaseState());
+        await(
+            client,
+            CONTROLS,
+            s -> s.phaseIndex() == 1 && s.phases().get(1).state() == PhaseState.RUNNING);
+        assertEquals(PhaseState.SKIPPED, run.skipPhase("recording").phaseState());
+        RunStatus controlled = result(client, CONTROLS);
+        assertEquals(
+            List.of(PhaseState.ADVANCED, PhaseState.SKIPPED, PhaseState.COMPLETED),
+            controlled.phases().stream().map(p -> p.state()).toList());
+        save(client, CONTROLS, demo);
       }
     }
   }

@@ -69,7 +69,9 @@ final class CurriculumView {
               null,
               0,
               null,
-              null));
+              null,
+              null,
+              0));
     }
     ArtifactRef model =
         recipe.model() == null
@@ -116,6 +118,11 @@ final class CurriculumView {
   /** The phase running or next to run; the number of phases once they have all ended. */
   int phaseIndex() {
     return index;
+  }
+
+  /** Phase {@code i} as last seen: as it reported itself while running, its final status after. */
+  PhaseStatus phase(int i) {
+    return phases.get(i);
   }
 
   boolean hasPhasesLeft() {

@@ -2,10 +2,12 @@ package dev.syllabus.workflows;
 
 import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.job.PhaseTask;
+import dev.syllabus.workflows.job.Triplet;
 import dev.syllabus.workflows.recipe.DataSpec;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.StepRange;
+import dev.syllabus.workflows.status.ControlAnswer;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
@@ -47,6 +49,23 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
   private String reason;
   private Promise<PhaseOutcome> runningPhase;
 
+  /** The run waits between phases because it is paused. */
+  private boolean holding;
+
+  /** The phase an advance or a skip is ending, or -1: a second one is refused. */
+  private int endingPhase = -1;
+
+  /** What the running phase was told: a pause is in force there. */
+  private boolean phasePaused;
+
+  /** How many controls the running phase was sent; its reports say how many it heard. */
+  private int forwarded;
+
+  /** {@link #forwarded} just after the latest pause, and resume, reached the running phase. */
+  private int pauseForwardedAt;
+
+  private int resumeForwardedAt;
+
   @WorkflowInit
   public CurriculumWorkflowImpl(RunInput input) {
     this.input = input;
@@ -69,7 +88,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
       while (view.hasPhasesLeft()) {
         if (paused) {
           view.paused();
+          holding = true;
           Workflow.await(() -> !paused || skipPending);
+          holding = false;
         }
         if (skipPending) {
           skipPending = false;
@@ -81,6 +102,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
         }
         if (shouldContinueAsNew()) {
           log.info("run {} continues as new before phase {}", runId, view.phaseIndex());
+          Workflow.await(Workflow::isEveryHandlerFinished);
           Workflow.continueAsNew(input.withCarried(view.status().forCarrying()));
         }
         view.running();
@@ -89,11 +111,13 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
         view.phaseEnded(outcome);
       }
       view.setState(RunState.COMPLETED, null);
+      Workflow.await(Workflow::isEveryHandlerFinished);
       return view.status();
     } catch (ChildWorkflowFailure e) {
       boolean canceled = e.getCause() instanceof CanceledFailure;
       String why = canceled ? "its workflow was canceled" : PhaseWorkflowImpl.rootMessage(e);
       String message = view.phaseFailed(canceled ? PhaseState.CANCELED : PhaseState.FAILED, why);
+      Workflow.await(Workflow::isEveryHandlerFinished);
       throw ApplicationFailure.newNonRetryableFailure(message, "PhaseFailed");
     } catch (CanceledFailure e) {
       Workflow.newDetachedCancellationScope(
@@ -148,36 +172,47 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     PhaseWorkflow child = Workflow.newChildWorkflowStub(PhaseWorkflow.class, options);
     Promise<PhaseOutcome> result = Async.function(child::run, task);
     runningPhase = result;
+    phasePaused = false;
+    forwarded = 0;
+    pauseForwardedAt = 0;
+    resumeForwardedAt = 0;
     Workflow.getWorkflowExecution(child).get();
     view.phaseStarted(i);
 
-    boolean childPaused = false;
     while (!result.isCompleted()) {
-      boolean forwardedPause = childPaused;
       Workflow.await(
-          () -> result.isCompleted() || paused != forwardedPause || advancePending || skipPending);
+          () -> result.isCompleted() || paused != phasePaused || advancePending || skipPending);
       if (result.isCompleted()) {
         break;
       }
       String why = reason;
-      if (paused != childPaused) {
-        childPaused = paused;
+      if (paused != phasePaused) {
+        phasePaused = paused;
+        boolean pause = paused;
         signal(
             () -> {
-              if (paused) {
+              if (pause) {
                 child.pause(why);
               } else {
                 child.resume(why);
               }
             });
+        forwarded++;
+        if (pause) {
+          pauseForwardedAt = forwarded;
+        } else {
+          resumeForwardedAt = forwarded;
+        }
       }
       if (advancePending) {
         advancePending = false;
         signal(() -> child.advance(why));
+        forwarded++;
       }
       if (skipPending) {
         skipPending = false;
         signal(() -> child.skip(why));
+        forwarded++;
       }
     }
     return result.get();
@@ -242,6 +277,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     }
     this.reason = reason;
     advancePending = true;
+    endingPhase = view.phaseIndex();
   }
 
   @Override
@@ -251,6 +287,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     }
     this.reason = reason;
     skipPending = true;
+    endingPhase = view.phaseIndex();
   }
 
   @Override
@@ -261,6 +298,157 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
   @Override
   public RunStatus status() {
     return view.status();
+  }
+
+  // --- controls that answer (Workflow Updates) ------------------------------------------------
+  //
+  // Each validator refuses, with the reason, a control that cannot be honoured: the refusal is not
+  // written to the history. Each handler does what the signal of the same name does, then waits
+  // until it took effect and says what happened.
+
+  @Override
+  public void validatePauseRun(String reason) {
+    refuseWhenEnded("pause");
+    if (paused) {
+      throw refused(
+          "run " + runId + " is already paused; `syllabus resume " + runId + "` resumes it");
+    }
+  }
+
+  @Override
+  public ControlAnswer pauseRun(String reason) {
+    pause(reason);
+    Workflow.await(this::pauseTookEffect);
+    return ControlAnswers.paused(runId, view, paused, holding);
+  }
+
+  @Override
+  public void validateResumeRun(String reason) {
+    refuseWhenEnded("resume");
+    if (!paused) {
+      throw refused("run " + runId + " is not paused");
+    }
+  }
+
+  @Override
+  public ControlAnswer resumeRun(String reason) {
+    resume(reason);
+    Workflow.await(this::resumeTookEffect);
+    return ControlAnswers.resumed(runId, view, paused);
+  }
+
+  @Override
+  public void validateAdvancePhase(String reason) {
+    refuseWhenEnded("advance");
+    if (!phaseRunning()) {
+      throw refused(
+          "no phase of run "
+              + runId
+              + " is running: advance ends a running phase at its latest checkpoint"
+              + " (skip passes over the next phase)");
+    }
+    PhaseStatus phase = view.phase(view.phaseIndex());
+    refuseWhenEnding(phase);
+    if (phase.checkpoint() == null) {
+      throw refused(
+          "phase '"
+              + phase.name()
+              + "' of run "
+              + runId
+              + " has not saved a complete checkpoint yet, so there is nothing to hand on;"
+              + " wait for its first checkpoint, or skip it");
+    }
+  }
+
+  @Override
+  public ControlAnswer advancePhase(String reason) {
+    int i = view.phaseIndex();
+    advance(reason);
+    Workflow.await(() -> view.hasEnded() || view.phaseIndex() > i);
+    return ControlAnswers.advanced(runId, view, i);
+  }
+
+  @Override
+  public void validateSkipPhase(String reason) {
+    refuseWhenEnded("skip");
+    if (!view.hasPhasesLeft()) {
+      throw refused("run " + runId + " has no phase left to skip");
+    }
+    refuseWhenEnding(view.phase(view.phaseIndex()));
+  }
+
+  @Override
+  public ControlAnswer skipPhase(String reason) {
+    int i = view.phaseIndex();
+    Triplet input = view.triplet();
+    skip(reason);
+    Workflow.await(() -> view.hasEnded() || view.phaseIndex() > i);
+    return ControlAnswers.skipped(runId, view, i, input);
+  }
+
+  /**
+   * Whether a pause has taken effect: the running phase says it is paused, having heard the pause
+   * (its job saved a checkpoint and is gone), or the run holds before its next phase. Also true
+   * once it never will: the run ended, or a resume came first.
+   */
+  private boolean pauseTookEffect() {
+    if (view.hasEnded() || !paused || holding) {
+      return true;
+    }
+    if (!phaseRunning()) {
+      return false;
+    }
+    PhaseStatus phase = view.phase(view.phaseIndex());
+    return phasePaused
+        && phase.state() == PhaseState.PAUSED
+        && phase.controls() >= pauseForwardedAt;
+  }
+
+  /**
+   * Whether a resume has taken effect: the phase that was paused has heard it and its job was
+   * started again, or the next phase has started. Also true once it never will: the run ended, or a
+   * pause came after it.
+   */
+  private boolean resumeTookEffect() {
+    if (view.hasEnded() || paused) {
+      return true;
+    }
+    if (!phaseRunning()) {
+      return false;
+    }
+    PhaseStatus phase = view.phase(view.phaseIndex());
+    return !phasePaused
+        && phase.state() != PhaseState.PAUSED
+        && phase.controls() >= resumeForwardedAt;
+  }
+
+  private boolean phaseRunning() {
+    return runningPhase != null && !runningPhase.isCompleted();
+  }
+
+  private void refuseWhenEnded(String control) {
+    if (view.hasEnded()) {
+      RunStatus status = view.status();
+      throw refused(
+          "run "
+              + runId
+              + " has ended ("
+              + status.state()
+              + (status.message() == null ? "" : ": " + status.message())
+              + "); there is nothing to "
+              + control);
+    }
+  }
+
+  private void refuseWhenEnding(PhaseStatus phase) {
+    if (endingPhase == phase.index()) {
+      throw refused(
+          "phase '" + phase.name() + "' of run " + runId + " is already ending (advance or skip)");
+    }
+  }
+
+  private static ApplicationFailure refused(String why) {
+    return ApplicationFailure.newNonRetryableFailure(why, "ControlRefused");
   }
 
   // --- helpers ------------------------------------------------------------------------------

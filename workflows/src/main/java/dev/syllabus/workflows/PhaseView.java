@@ -33,6 +33,14 @@ final class PhaseView {
   private PhaseState reportedState;
   private int reportedDecile = -1;
   private String reportedMessage;
+  private int reportedControls;
+
+  /**
+   * Whether the run hears of every control the phase heard, even when nothing else changed, so that
+   * a control that changed nothing (a resume and a pause heard together) is still answered.
+   */
+  private boolean reportsControls;
+
   private PhaseState searchableState;
   private Promise<Void> reporting;
   private PhaseStatus unsentReport;
@@ -60,7 +68,9 @@ final class PhaseView {
             null,
             0,
             null,
-            null));
+            null,
+            null,
+            0));
   }
 
   /** A phase that continued as new: as it was shown, already reported to its run. */
@@ -71,11 +81,25 @@ final class PhaseView {
         carried.snapshot() == null ? null : carried.snapshot().progress().checkpointStep();
     view.reportedState = carried.status().state();
     view.reportedMessage = carried.status().message();
+    view.reportedControls = carried.status().controls();
     return view;
   }
 
   PhaseStatus status() {
     return status;
+  }
+
+  /** The phase heard a control (pause, resume, advance or skip); reports made from now count it. */
+  void controlHeard() {
+    status = status.withControlHeard();
+  }
+
+  /**
+   * From now on, a control heard is reported to the run at the next publish even if it changed
+   * nothing else.
+   */
+  void reportControls() {
+    reportsControls = true;
   }
 
   void setState(PhaseState state, String message) {
@@ -103,8 +127,10 @@ final class PhaseView {
     long step = task.steps().start() + Math.min(seen.progress().step(), task.steps().length());
     checkpoint = seen.progress().checkpointStep();
     status =
-        status.withProgress(
-            step, seen.progress().loss(), seen.progress().evalLoss(), status.attempt());
+        status
+            .withProgress(
+                step, seen.progress().loss(), seen.progress().evalLoss(), status.attempt())
+            .withCheckpoint(checkpoint == null ? null : task.steps().start() + checkpoint);
     if (seen.state() == JobState.PENDING) {
       status = status.withState(PhaseState.PENDING, seen.message());
     } else if (seen.state() == JobState.RUNNING && status.state() == PhaseState.PENDING) {
@@ -150,7 +176,9 @@ final class PhaseView {
             status.evalLoss(),
             status.attempt(),
             output,
-            message);
+            message,
+            status.checkpoint(),
+            status.controls());
     publish();
     return new PhaseOutcome(status, output);
   }
@@ -165,12 +193,16 @@ final class PhaseView {
     }
     long length = Math.max(1, status.stepEnd() - status.stepStart());
     int decile = (int) Math.min(10, (status.step() - status.stepStart()) * 10 / length);
-    if (status.state() == reportedState && decile <= reportedDecile && !pendingReasonChanged()) {
+    if (status.state() == reportedState
+        && decile <= reportedDecile
+        && !pendingReasonChanged()
+        && !(reportsControls && status.controls() != reportedControls)) {
       return;
     }
     reportedState = status.state();
     reportedDecile = decile;
     reportedMessage = status.message();
+    reportedControls = status.controls();
     report(parent.get(), status);
   }
 

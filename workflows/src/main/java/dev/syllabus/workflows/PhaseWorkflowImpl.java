@@ -21,6 +21,7 @@ import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
+import io.temporal.workflow.WorkflowInit;
 import java.util.Locale;
 import org.slf4j.Logger;
 
@@ -61,10 +62,29 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private Long capacitySince;
   private Promise<Void> tearingDown;
 
-  @Override
-  public PhaseOutcome run(PhaseTask task) {
+  /**
+   * Since {@value #CONTROLS_ANSWERED}: the run hears of every control the phase heard, so that it
+   * can answer the person who sent it once it took effect (the run's controls are Workflow
+   * Updates).
+   */
+  private boolean controlsAnswered;
+
+  static final String CONTROLS_ANSWERED = "controls-answered";
+
+  @WorkflowInit
+  public PhaseWorkflowImpl(PhaseTask task) {
     this.task = task;
     restore(task);
+  }
+
+  @Override
+  public PhaseOutcome run(PhaseTask task) {
+    controlsAnswered =
+        Workflow.getVersion(CONTROLS_ANSWERED, Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION;
+    if (controlsAnswered) {
+      view.reportControls();
+    }
     view.publish();
     Turn turn;
     try {
@@ -98,7 +118,13 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       }
       if (wanted.pause()) {
         view.setState(PhaseState.PAUSED, "paused" + wanted.because());
-        Workflow.await(() -> !wanted.pause() || wanted.skip() || wanted.advance());
+        int heard = view.status().controls();
+        Workflow.await(
+            () ->
+                !wanted.pause()
+                    || wanted.skip()
+                    || wanted.advance()
+                    || (controlsAnswered && view.status().controls() != heard));
         continue;
       }
       if (job == null && !startAttempt()) {
@@ -366,21 +392,25 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   @Override
   public void pause(String reason) {
     wanted = wanted.pausing(reason);
+    view.controlHeard();
   }
 
   @Override
   public void resume(String reason) {
     wanted = wanted.resuming(reason);
+    view.controlHeard();
   }
 
   @Override
   public void advance(String reason) {
     wanted = wanted.advancing(reason);
+    view.controlHeard();
   }
 
   @Override
   public void skip(String reason) {
     wanted = wanted.skipping(reason);
+    view.controlHeard();
   }
 
   @Override
@@ -402,8 +432,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     snapshot = carried.snapshot();
     jobStopped = carried.jobStopped();
     stopSent = carried.stopSent();
-    // Signals delivered to this new run before this method started have set wanted already.
-    wanted = wanted.and(carried.wanted());
+    wanted = carried.wanted();
     failures = carried.failures();
     capacitySince = carried.capacitySince();
   }

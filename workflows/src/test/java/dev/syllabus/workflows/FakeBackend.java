@@ -150,7 +150,8 @@ final class FakeBackend implements PhaseActivities {
       target = hold;
     }
     if (target == job.step && hold != null) {
-      sleep(Math.min(reportEveryMillis, 50));
+      // As a real backend, wait up to the report period for a change that does not come.
+      sleep(reportEveryMillis);
       return snapshot(job);
     }
     for (long s = job.step + 1; s <= target; s++) {

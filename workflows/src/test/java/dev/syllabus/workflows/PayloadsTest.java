@@ -114,7 +114,9 @@ class PayloadsTest {
           0.03,
           2,
           TRIPLET,
-          "why");
+          "why",
+          1000L,
+          3);
   static final RunStatus RUN =
       new RunStatus(
           "r",
@@ -280,7 +282,9 @@ class PayloadsTest {
               null,
               1,
               last,
-              "checkpoint-10 handed on"));
+              "checkpoint-10 handed on",
+              10L * (i + 1),
+              0));
     }
     RunStatus status =
         new RunStatus(

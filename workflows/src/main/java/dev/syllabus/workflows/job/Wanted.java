@@ -34,18 +34,6 @@ public record Wanted(boolean pause, boolean advance, boolean skip, String reason
     return pause || advance || skip;
   }
 
-  /**
-   * What was carried across continue-as-new together with what signals delivered to the new run
-   * before it started asked for: a request made in either holds.
-   */
-  public Wanted and(Wanted earlier) {
-    return new Wanted(
-        pause || earlier.pause,
-        advance || earlier.advance,
-        skip || earlier.skip,
-        reason != null ? reason : earlier.reason);
-  }
-
   /** The stop's reason as the job is told it: {@code pause}, or {@code skip: <reason>}. */
   public String stopReason() {
     String what = skip ? "skip" : advance ? "advance" : "pause";

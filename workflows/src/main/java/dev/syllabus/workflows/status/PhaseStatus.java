@@ -18,6 +18,9 @@ import dev.syllabus.workflows.job.Triplet;
  * @param attempt which attempt of the job runs (from 1); 0 before the first
  * @param artifacts what it produced (model, optimizer, data), or null until it ended
  * @param message why it is in this state, when there is something to say
+ * @param checkpoint the global step of its latest complete checkpoint, as last seen, or null
+ * @param controls how many controls (pause, resume, advance, skip) the phase has heard: a report
+ *     made after a control counts it, so the run can tell it from one made before
  */
 public record PhaseStatus(
     int index,
@@ -32,7 +35,9 @@ public record PhaseStatus(
     Double evalLoss,
     int attempt,
     Triplet artifacts,
-    String message) {
+    String message,
+    Long checkpoint,
+    int controls) {
 
   public PhaseStatus withState(PhaseState newState, String newMessage) {
     return new PhaseStatus(
@@ -48,7 +53,9 @@ public record PhaseStatus(
         evalLoss,
         attempt,
         artifacts,
-        newMessage);
+        newMessage,
+        checkpoint,
+        controls);
   }
 
   public PhaseStatus withProgress(
@@ -66,7 +73,9 @@ public record PhaseStatus(
         newEvalLoss != null ? newEvalLoss : evalLoss,
         newAttempt,
         artifacts,
-        message);
+        message,
+        checkpoint,
+        controls);
   }
 
   public PhaseStatus withArtifacts(Triplet newArtifacts) {
@@ -83,6 +92,35 @@ public record PhaseStatus(
         evalLoss,
         attempt,
         newArtifacts,
-        message);
+        message,
+        checkpoint,
+        controls);
+  }
+
+  /** With the latest complete checkpoint at global step {@code step} (null: none yet). */
+  public PhaseStatus withCheckpoint(Long step) {
+    return new PhaseStatus(
+        index, name, framework, workload, state, stepStart, stepEnd, this.step, loss, evalLoss,
+        attempt, artifacts, message, step, controls);
+  }
+
+  /** Having heard one more control. */
+  public PhaseStatus withControlHeard() {
+    return new PhaseStatus(
+        index,
+        name,
+        framework,
+        workload,
+        state,
+        stepStart,
+        stepEnd,
+        step,
+        loss,
+        evalLoss,
+        attempt,
+        artifacts,
+        message,
+        checkpoint,
+        controls + 1);
   }
 }

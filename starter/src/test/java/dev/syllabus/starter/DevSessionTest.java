@@ -9,6 +9,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,17 +61,23 @@ class DevSessionTest {
   }
 
   /** Starts run x of the demo with a slower first phase, so there is time to act on it. */
-  private Cli.Result startSlowDemo() {
-    Cli.Result run =
-        cli.run(
-            "run",
-            "recipes/demo.yaml",
-            "--id",
-            "x",
-            "--address",
-            address,
-            "--set",
-            "phases[easy].config.step_pause_ms=40");
+  private Cli.Result startSlowDemo(String... overrides) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "run",
+                "recipes/demo.yaml",
+                "--id",
+                "x",
+                "--address",
+                address,
+                "--set",
+                "phases[easy].config.step_pause_ms=40"));
+    for (String override : overrides) {
+      args.add("--set");
+      args.add(override);
+    }
+    Cli.Result run = cli.run(args.toArray(String[]::new));
     assertEquals(0, run.exitCode(), run.err());
     return run;
   }
@@ -84,15 +92,35 @@ class DevSessionTest {
 
     Cli.Result pause = cli.run("pause", "x", "--reason", "need the CPU", "--address", address);
     assertEquals(0, pause.exitCode(), pause.err());
-    JsonNode paused =
-        awaitStatus("easy is paused", s -> phase(s, 0).get("state").asText().equals("PAUSED"));
-    assertEquals("PAUSED", paused.get("state").asText());
+    // pause answers once the job is gone, with the checkpoint it resumes from.
     Path job = home.resolve("runs/x/0-easy/jobs/x-0-easy-1");
     assertTrue(Files.exists(job.resolve("exit")), "the trainer process has exited");
+    JsonNode paused = status();
+    assertEquals("PAUSED", paused.get("state").asText());
+    assertEquals("PAUSED", phase(paused, 0).get("state").asText());
+    long checkpoint = phase(paused, 0).get("checkpoint").asLong();
+    assertTrue(Files.isDirectory(home.resolve("runs/x/0-easy/checkpoint-" + checkpoint)));
+    assertEquals(
+        "paused x: phase 'easy' stopped at its checkpoint of step "
+            + checkpoint
+            + ", which it resumes from; its job is gone and its GPUs are free",
+        pause.out().strip());
     long pausedAt = paused.get("step").asLong();
+
+    Cli.Result again = cli.run("pause", "x", "--address", address);
+    assertEquals(1, again.exitCode());
+    assertEquals(
+        "syllabus: pause refused: run x is already paused; `syllabus resume x` resumes it",
+        again.err().strip());
 
     Cli.Result resume = cli.run("resume", "x", "--address", address);
     assertEquals(0, resume.exitCode(), resume.err());
+    assertEquals(
+        "resumed x: phase 'easy' runs again from its checkpoint of step " + checkpoint,
+        resume.out().strip());
+    Cli.Result resumeAgain = cli.run("resume", "x", "--address", address);
+    assertEquals(1, resumeAgain.exitCode());
+    assertEquals("syllabus: resume refused: run x is not paused", resumeAgain.err().strip());
     awaitStatus(
         "easy trains again",
         s ->
@@ -105,10 +133,17 @@ class DevSessionTest {
     assertEquals(
         1, log.lines().filter(l -> l.startsWith("syllabus: resuming x-0-easy-1")).count(), log);
 
-    Cli.Result advance = cli.run("advance", "x", "--address", address);
+    Cli.Result advance = cli.run("advance", "x", "--address", address, "--json");
     assertEquals(0, advance.exitCode(), advance.err());
+    JsonNode advanced = JSON.readTree(advance.out());
+    assertEquals("ADVANCED", advanced.get("phaseState").asText());
     JsonNode done =
         awaitStatus("the run completes", s -> s.get("state").asText().equals("COMPLETED"));
+    assertEquals(phase(done, 0).at("/artifacts/model"), advanced.at("/artifacts/model"));
+
+    Cli.Result skip = cli.run("skip", "x", "--address", address);
+    assertEquals(1, skip.exitCode());
+    assertEquals("syllabus: run x has already ended (COMPLETED)", skip.err().strip());
 
     assertEquals("ADVANCED", phase(done, 0).get("state").asText());
     assertEquals("COMPLETED", phase(done, 1).get("state").asText());
@@ -150,6 +185,26 @@ class DevSessionTest {
   }
 
   @Test
+  void noWaitSendsASignalAndAnAdvanceBeforeTheFirstCheckpointIsRefused() throws Exception {
+    startSlowDemo("phases[easy].config.save_steps=900");
+    awaitStatus("easy trains", s -> phase(s, 0).get("step").asLong() > 0);
+
+    Cli.Result advance = cli.run("advance", "x", "--address", address);
+    assertEquals(1, advance.exitCode(), advance.out());
+    assertEquals(
+        "syllabus: advance refused: phase 'easy' of run x has not saved a complete checkpoint yet, so there"
+            + " is nothing to hand on; wait for its first checkpoint, or skip it",
+        advance.err().strip());
+
+    Cli.Result pause = cli.run("pause", "x", "--no-wait", "--address", address);
+    assertEquals(0, pause.exitCode(), pause.err());
+    assertEquals("pause sent to x", pause.out().strip());
+    awaitStatus("easy is paused", s -> phase(s, 0).get("state").asText().equals("PAUSED"));
+    Cli.Result cancel = cli.run("cancel", "x", "--address", address);
+    assertEquals(0, cancel.exitCode(), cancel.err());
+  }
+
+  @Test
   void signalsToAnUnknownRunAreBadInput() {
     Cli.Result pause = cli.run("pause", "nope", "--address", address);
     assertEquals(2, pause.exitCode());
@@ -158,6 +213,12 @@ class DevSessionTest {
 
   private static JsonNode phase(JsonNode status, int index) {
     return status.get("phases").get(index);
+  }
+
+  private JsonNode status() throws Exception {
+    Cli.Result status = cli.run("status", "x", "--json", "--address", address);
+    assertEquals(0, status.exitCode(), status.err());
+    return JSON.readTree(status.out());
   }
 
   private JsonNode awaitStatus(String what, Predicate<JsonNode> condition) throws Exception {

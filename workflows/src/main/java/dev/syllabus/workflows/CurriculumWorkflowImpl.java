@@ -47,6 +47,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
   private String reason;
   private Promise<PhaseOutcome> runningPhase;
 
+  /** When the latest phase's job ended: the next phase's handoff starts there (metrics only). */
+  private Long lastJobEndedAt;
+
   @WorkflowInit
   public CurriculumWorkflowImpl(RunInput input) {
     this.input = input;
@@ -86,6 +89,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
         view.running();
         PhaseOutcome outcome = runPhase(view.phaseIndex());
         advancePending = false;
+        if (outcome.jobEndedAt() != null) {
+          lastJobEndedAt = outcome.jobEndedAt();
+        }
         view.phaseEnded(outcome);
       }
       view.setState(RunState.COMPLETED, null);
@@ -124,7 +130,8 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
             dataFor(i),
             input.settings().reportEveryMillis(),
             input.settings().maxHistoryEvents(),
-            null);
+            null,
+            lastJobEndedAt);
     ChildWorkflowOptions options =
         ChildWorkflowOptions.newBuilder()
             .setWorkflowId(Names.phaseWorkflowId(runId, i, phase.name()))

@@ -29,6 +29,12 @@ public final class JobFollower {
   /** The longest single wait, so that the heartbeat goes out every few seconds. */
   static final long MAX_WAIT_MILLIS = 5_000;
 
+  /**
+   * Counter: the heartbeats the follow activities sent, in the activity's metrics scope (so with
+   * its activity type, task queue and namespace). See docs/monitoring.md ("Metrics").
+   */
+  public static final String HEARTBEATS = "syllabus_follow_heartbeats";
+
   private JobFollower() {}
 
   /**
@@ -60,6 +66,7 @@ public final class JobFollower {
         return seen; // the workflow checks the capacity deadline
       }
       context.heartbeat(seen);
+      context.getMetricsScope().counter(HEARTBEATS).inc(1);
       long wait = progressed ? reportAt - now : latest - now;
       try {
         watch.awaitChange(Math.max(1, Math.min(wait, MAX_WAIT_MILLIS)));

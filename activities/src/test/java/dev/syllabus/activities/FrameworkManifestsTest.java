@@ -857,6 +857,24 @@ class FrameworkManifestsTest {
   }
 
   @Test
+  void theWorkerServesMetricsOnThePortItsPodNamesAndAnnotatesForPrometheus() throws Exception {
+    Deployment worker = deployObject("worker-deployment.yaml", Deployment.class);
+    Container container = worker.getSpec().getTemplate().getSpec().getContainers().get(0);
+    List<String> args = container.getArgs();
+    int port = Integer.parseInt(args.get(args.indexOf("--metrics-port") + 1));
+    var metrics =
+        container.getPorts().stream()
+            .filter(p -> "metrics".equals(p.getName()))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(port, metrics.getContainerPort());
+    Map<String, String> annotations = worker.getSpec().getTemplate().getMetadata().getAnnotations();
+    assertEquals("true", annotations.get("prometheus.io/scrape"));
+    assertEquals(Integer.toString(port), annotations.get("prometheus.io/port"));
+    assertEquals("/metrics", annotations.get("prometheus.io/path"));
+  }
+
+  @Test
   void theWorkerRunsAsItsServiceAccountWithTheArtifactClaimWhereItsArgumentsSay() throws Exception {
     Deployment worker = deployObject("worker-deployment.yaml", Deployment.class);
     var pod = worker.getSpec().getTemplate().getSpec();

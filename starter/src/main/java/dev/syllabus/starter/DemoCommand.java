@@ -1,6 +1,7 @@
 package dev.syllabus.starter;
 
 import dev.syllabus.worker.DevEnvironment;
+import dev.syllabus.worker.MetricsEndpoint;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.job.Names;
@@ -12,9 +13,11 @@ import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -28,11 +31,13 @@ import picocli.CommandLine.Spec;
       "local backend, trains the tiny model through every phase, shows live",
       "progress and a summary. Exits 0 only if the run completed. From another",
       "terminal you can pause, resume, skip or advance it: the demo prints the",
-      "address to pass with --address, and the Web UI's link to the run."
+      "address to pass with --address, and the Web UI's link to the run.",
+      "With --metrics-port its worker serves Prometheus metrics while it runs."
     })
 final class DemoCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Mixin MetricsOption metricsOption;
 
   @Option(
       names = "--recipe",
@@ -67,6 +72,7 @@ final class DemoCommand implements Callable<Integer> {
       throw new Exit.BadInput("--id: " + idProblem);
     }
     long started = System.nanoTime();
+    Optional<MetricsEndpoint> metrics = metricsOption.serve(false);
     DevEnvironment dev;
     try {
       dev =
@@ -78,8 +84,10 @@ final class DemoCommand implements Callable<Integer> {
                   parent.paths.home().resolve("temporal").resolve("demo.log"),
                   embedded),
               parent.temporal.namespace,
-              parent.paths);
+              parent.paths,
+              MetricsOption.scopeOf(metrics));
     } catch (IllegalStateException | Temporal.Unreachable e) {
+      metrics.ifPresent(MetricsEndpoint::close);
       throw new Exit.Failed(e.getMessage());
     }
     Temporal temporal = dev.temporal();
@@ -96,6 +104,7 @@ final class DemoCommand implements Callable<Integer> {
                   out.printf(
                       "  watch it in the Web UI: %s/namespaces/%s/workflows/%s%n",
                       ui, temporal.namespace(), id));
+      metrics.ifPresent(m -> out.printf("  metrics: %s%n", m.url()));
       out.printf(
           "  from another terminal: syllabus pause %s --address %s  (also resume, advance, skip, status)%n%n",
           id, dev.address());
@@ -113,6 +122,7 @@ final class DemoCommand implements Callable<Integer> {
       return RunView.exitCodeOf(end.state());
     } finally {
       dev.close();
+      metrics.ifPresent(MetricsEndpoint::close);
     }
   }
 

@@ -1,14 +1,17 @@
 package dev.syllabus.starter;
 
 import dev.syllabus.worker.DevEnvironment;
+import dev.syllabus.worker.MetricsEndpoint;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -21,11 +24,13 @@ import picocli.CommandLine.Spec;
       "CLI's dev server, with its Web UI and its state in",
       "$SYLLABUS_HOME/temporal/dev.db: runs survive a restart of `dev`, and local",
       "jobs keep running while it is down and are picked up again. Without it,",
-      "the Java SDK's test server in this process: in memory, no Web UI."
+      "the Java SDK's test server in this process: in memory, no Web UI.",
+      "With --metrics-port the worker serves Prometheus metrics (docs/monitoring.md)."
     })
 final class DevCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Mixin MetricsOption metricsOption;
 
   @Option(
       names = "--port",
@@ -66,14 +71,23 @@ final class DevCommand implements Callable<Integer> {
             database,
             state.resolve("dev.log"),
             embedded);
+    Optional<MetricsEndpoint> metrics = metricsOption.serve(false);
     DevEnvironment dev;
     try {
-      dev = DevEnvironment.start(server, parent.temporal.namespace, parent.paths);
+      dev =
+          DevEnvironment.start(
+              server, parent.temporal.namespace, parent.paths, MetricsOption.scopeOf(metrics));
     } catch (IllegalStateException | Temporal.Unreachable e) {
+      metrics.ifPresent(MetricsEndpoint::close);
       throw new Exit.Failed(e.getMessage());
     }
     Temporal temporal = dev.temporal();
-    Runnable stop = Logging.once(dev::close);
+    Runnable stop =
+        Logging.once(
+            () -> {
+              dev.close();
+              metrics.ifPresent(MetricsEndpoint::close);
+            });
     Thread onCtrlC = new Thread(stop, "syllabus-dev-shutdown");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     out.println(
@@ -90,6 +104,7 @@ final class DevCommand implements Callable<Integer> {
             + CurriculumWorkflow.TASK_QUEUE
             + ", artifacts in "
             + parent.paths.runs());
+    metrics.ifPresent(m -> out.println("  metrics: " + m.url()));
     if (dev.server().webUi().isEmpty()) {
       out.println("  " + (embedded ? "--embedded" : DevEnvironment.NO_CLI));
       out.println("  follow a run with `syllabus status ID --watch`");

@@ -1,5 +1,7 @@
 package dev.syllabus.starter;
 
+import com.uber.m3.tally.NoopScope;
+import com.uber.m3.tally.Scope;
 import dev.syllabus.worker.Temporal;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -30,8 +32,13 @@ public final class TemporalOptions {
   }
 
   Temporal connect() {
+    return connect(new NoopScope());
+  }
+
+  /** Connects a worker, which reports its metrics to {@code metrics}. */
+  Temporal connect(Scope metrics) {
     try {
-      return Temporal.connect(address, namespace, Duration.ofSeconds(5));
+      return Temporal.connect(address, namespace, Duration.ofSeconds(5), metrics);
     } catch (Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());
     }

@@ -1,14 +1,17 @@
 package dev.syllabus.starter;
 
 import dev.syllabus.activities.kubernetes.KubernetesConnection;
+import dev.syllabus.worker.MetricsEndpoint;
 import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.PhaseActivities;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -19,11 +22,13 @@ import picocli.CommandLine.Spec;
       "Run a worker against --address until Ctrl-C: it runs the workflows and the phases' jobs.",
       "Backends: local (jobs as processes on this machine) and kubernetes (jobs as Kubernetes",
       "objects in --k8s-namespace, from the kubeconfig or, in a pod, its service account; the",
-      "artifact PVC mounted at --artifacts). --namespace is the Temporal namespace."
+      "artifact PVC mounted at --artifacts). --namespace is the Temporal namespace.",
+      "With --metrics-port it serves Prometheus metrics (docs/monitoring.md)."
     })
 final class WorkerCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Mixin MetricsOption metricsOption;
 
   /** The backends a worker can run phases with. */
   enum Backend {
@@ -100,13 +105,21 @@ final class WorkerCommand implements Callable<Integer> {
       activities = SyllabusWorker.localBackend(parent.paths);
       where = "artifacts in " + parent.paths.runs();
     }
-    Temporal temporal = parent.temporal.connect();
+    Optional<MetricsEndpoint> metrics = metricsOption.serve(true);
+    Temporal temporal;
+    try {
+      temporal = parent.temporal.connect(MetricsOption.scopeOf(metrics));
+    } catch (RuntimeException e) {
+      metrics.ifPresent(MetricsEndpoint::close);
+      throw e;
+    }
     RunCommand.ensureSearchAttributes(temporal);
     SyllabusWorker worker;
     try {
       worker = SyllabusWorker.start(temporal, activities, taskQueue);
     } catch (RuntimeException e) {
       temporal.close();
+      metrics.ifPresent(MetricsEndpoint::close);
       throw e;
     }
     KubernetesConnection connection = cluster;
@@ -125,6 +138,7 @@ final class WorkerCommand implements Callable<Integer> {
                 connection.close();
               }
               temporal.close();
+              metrics.ifPresent(MetricsEndpoint::close);
             });
     Thread onCtrlC = new Thread(stop, "syllabus-worker-shutdown");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
@@ -141,6 +155,11 @@ final class WorkerCommand implements Callable<Integer> {
                 + temporal.namespace()
                 + "); "
                 + where);
+    metrics.ifPresent(
+        m ->
+            spec.commandLine()
+                .getOut()
+                .println("  metrics: " + m.url() + " (port " + m.port() + " on every interface)"));
     spec.commandLine().getOut().flush();
     Logging.serveUntilInterrupted(stop, onCtrlC);
     return Exit.OK;

@@ -35,7 +35,7 @@ class DemoEndToEndTest {
   void runTheDemo() throws Exception {
     home = Files.createTempDirectory("syllabus-demo-test");
     Cli cli = new Cli(home);
-    demo = cli.run("demo", "--id", "e2e");
+    demo = cli.run("demo", "--id", "e2e", "--metrics-port", "0");
     runDir = home.resolve("runs/e2e");
   }
 
@@ -53,6 +53,15 @@ class DemoEndToEndTest {
     long completedRows =
         demo.out().lines().filter(l -> l.matches("\\s+\\d\\s+\\S+\\s+COMPLETED\\s.*")).count();
     assertEquals(3, completedRows, demo.out());
+  }
+
+  @Test
+  void theDemoSaysWhereItServesItsMetrics() {
+    assertTrue(
+        demo.out()
+            .lines()
+            .anyMatch(l -> l.matches("  metrics: http://127\\.0\\.0\\.1:\\d+/metrics")),
+        demo.out());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.syllabus.worker;
 
+import com.uber.m3.tally.Scope;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -44,11 +45,12 @@ public final class DevEnvironment implements AutoCloseable {
   }
 
   /**
-   * Starts the server, connects, registers the search attributes and starts a worker.
+   * Starts the server, connects, registers the search attributes and starts a worker, which reports
+   * its metrics to {@code metrics} ({@link MetricsEndpoint#scope}, or a {@code NoopScope}).
    *
    * @throws IllegalStateException when a port is taken or the server does not come up
    */
-  public static DevEnvironment start(Server choice, String namespace, Paths paths) {
+  public static DevEnvironment start(Server choice, String namespace, Paths paths, Scope metrics) {
     Optional<Path> cli = choice.cli();
     LocalTemporal server =
         cli.isPresent()
@@ -62,7 +64,7 @@ public final class DevEnvironment implements AutoCloseable {
             : EmbeddedTemporal.start(choice.port());
     Temporal temporal = null;
     try {
-      temporal = Temporal.connect(server.address(), namespace, Duration.ofSeconds(30));
+      temporal = Temporal.connect(server.address(), namespace, Duration.ofSeconds(30), metrics);
       temporal.registerSearchAttributes();
       SyllabusWorker worker = SyllabusWorker.start(temporal, SyllabusWorker.localBackend(paths));
       return new DevEnvironment(server, temporal, worker);

@@ -1,5 +1,7 @@
 package dev.syllabus.worker;
 
+import com.uber.m3.tally.NoopScope;
+import com.uber.m3.tally.Scope;
 import dev.syllabus.workflows.SearchKeys;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -40,10 +42,20 @@ public final class Temporal implements AutoCloseable {
    * answers at {@code address}.
    */
   public static Temporal connect(String address, String namespace, Duration timeout) {
+    return connect(address, namespace, timeout, new NoopScope());
+  }
+
+  /** Connects as above; the SDK and the workflows report their metrics to {@code metrics}. */
+  public static Temporal connect(
+      String address, String namespace, Duration timeout, Scope metrics) {
     try {
       WorkflowServiceStubs service =
           WorkflowServiceStubs.newConnectedServiceStubs(
-              WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(), timeout);
+              WorkflowServiceStubsOptions.newBuilder()
+                  .setTarget(address)
+                  .setMetricsScope(metrics)
+                  .build(),
+              timeout);
       return new Temporal(address, namespace, service);
     } catch (RuntimeException e) {
       throw new Unreachable(

@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a run shows: its {@link RunStatus} as the {@code status} query returns it and as the Web UI
- * draws it (current details and search attributes), with the phases' statuses as they report them.
+ * What a run shows: its {@link RunStatus} as the {@code status} query returns it, as the Web UI
+ * draws it (current details and search attributes) and as Prometheus sees it (the states of the run
+ * and its phases, {@link PhaseMetrics#showStates}), with the phases' statuses as they report them.
  * Part of {@link CurriculumWorkflowImpl}, so deterministic like it.
  */
 final class CurriculumView {
@@ -213,6 +214,7 @@ final class CurriculumView {
   void publish() {
     RunStatus now = status();
     Workflow.setCurrentDetails(details(now));
+    PhaseMetrics.showStates(now);
     PhaseStatus current = now.currentPhase();
     List<Object> values =
         List.of(now.state().name(), current == null ? "" : current.name(), now.step());

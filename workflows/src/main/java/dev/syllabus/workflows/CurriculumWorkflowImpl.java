@@ -66,6 +66,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
 
   private int resumeForwardedAt;
 
+  /** When the latest phase's job ended: the next phase's handoff starts there (metrics only). */
+  private Long lastJobEndedAt;
+
   @WorkflowInit
   public CurriculumWorkflowImpl(RunInput input) {
     this.input = input;
@@ -108,6 +111,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
         view.running();
         PhaseOutcome outcome = runPhase(view.phaseIndex());
         advancePending = false;
+        if (outcome.jobEndedAt() != null) {
+          lastJobEndedAt = outcome.jobEndedAt();
+        }
         view.phaseEnded(outcome);
       }
       view.setState(RunState.COMPLETED, null);
@@ -148,7 +154,8 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
             dataFor(i),
             input.settings().reportEveryMillis(),
             input.settings().maxHistoryEvents(),
-            null);
+            null,
+            lastJobEndedAt);
     ChildWorkflowOptions options =
         ChildWorkflowOptions.newBuilder()
             .setWorkflowId(Names.phaseWorkflowId(runId, i, phase.name()))

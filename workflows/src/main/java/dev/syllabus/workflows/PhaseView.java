@@ -6,6 +6,7 @@ import dev.syllabus.workflows.job.JobState;
 import dev.syllabus.workflows.job.PhaseProgress;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.Triplet;
+import dev.syllabus.workflows.job.Wanted;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
@@ -18,17 +19,22 @@ import java.util.Optional;
 import org.slf4j.Logger;
 
 /**
- * What a phase shows: its status as the Web UI draws it (current details and search attributes) and
- * as its run hears of it (a report at each change of state, each tenth of its steps and each new
- * reason to wait). Part of {@link PhaseWorkflowImpl}, so deterministic like it.
+ * What a phase shows: its status as the Web UI draws it (current details and search attributes), as
+ * its run hears of it (a report at each change of state, each tenth of its steps and each new
+ * reason to wait), and as Prometheus counts it ({@link PhaseMetrics}). Part of {@link
+ * PhaseWorkflowImpl}, so deterministic like it.
  */
 final class PhaseView {
   private static final Logger log = Workflow.getLogger(PhaseView.class);
 
   private final PhaseTask task;
+  private final PhaseMetrics metrics;
   private PhaseStatus status;
   private JobRef job;
   private Long checkpoint;
+
+  /** The attempt's job as last seen, or null before it started. */
+  private JobSnapshot seen;
 
   private PhaseState reportedState;
   private int reportedDecile = -1;
@@ -48,6 +54,7 @@ final class PhaseView {
   private PhaseView(PhaseTask task, PhaseStatus status) {
     this.task = task;
     this.status = status;
+    this.metrics = new PhaseMetrics(task);
   }
 
   /** A phase about to start: PENDING at its first step. */
@@ -77,6 +84,7 @@ final class PhaseView {
   static PhaseView restored(PhaseTask task, PhaseProgress carried) {
     PhaseView view = new PhaseView(task, carried.status());
     view.job = carried.job();
+    view.seen = carried.snapshot();
     view.checkpoint =
         carried.snapshot() == null ? null : carried.snapshot().progress().checkpointStep();
     view.reportedState = carried.status().state();
@@ -110,11 +118,17 @@ final class PhaseView {
   /** A new attempt's job: shown from now on, its progress counted from its checkpoint. */
   void attemptStarted(JobRef attempt) {
     job = attempt;
+    seen = null;
     status = status.withProgress(status.step(), null, null, attempt.attempt());
   }
 
-  /** Shows the job as its latest snapshot says: pending with the reason, or running. */
+  /**
+   * Shows the job as its latest snapshot says, pending with the reason, or running: after it was
+   * started or resumed, and when it is followed again after continue-as-new.
+   */
   void showJob(JobSnapshot seen) {
+    this.seen = seen;
+    metrics.jobStarted();
     if (seen.state() == JobState.PENDING) {
       setState(PhaseState.PENDING, seen.message());
     } else {
@@ -124,6 +138,10 @@ final class PhaseView {
 
   /** Takes in what following the job brought back: its step, losses, checkpoint and state. */
   void observe(JobSnapshot seen) {
+    this.seen = seen;
+    if (seen.state().hasEnded()) {
+      metrics.jobEnded(seen.state());
+    }
     long step = task.steps().start() + Math.min(seen.progress().step(), task.steps().length());
     checkpoint = seen.progress().checkpointStep();
     status =
@@ -140,6 +158,7 @@ final class PhaseView {
       // The run hears of the last steps with the phase's outcome, a moment later; a report now
       // would only cost the handoff a signal and a workflow task on each side.
       Workflow.setCurrentDetails(details());
+      metrics.shown(status.state(), seen);
       return;
     }
     publish();
@@ -180,11 +199,12 @@ final class PhaseView {
             status.checkpoint(),
             status.controls());
     publish();
-    return new PhaseOutcome(status, output);
+    return new PhaseOutcome(status, output, metrics.jobEndedAt());
   }
 
   /** Shows the phase in the Web UI and tells the parent run at state changes and each tenth. */
   void publish() {
+    metrics.shown(status.state(), seen);
     Workflow.setCurrentDetails(details());
     upsertSearchAttributes();
     Optional<String> parent = Workflow.getInfo().getParentWorkflowId();
@@ -204,6 +224,11 @@ final class PhaseView {
     reportedMessage = status.message();
     reportedControls = status.controls();
     report(parent.get(), status);
+  }
+
+  /** The running job was asked to stop, for what {@code wanted} says: counted by the metrics. */
+  void stopSent(Wanted wanted) {
+    metrics.stopSent(wanted);
   }
 
   /**

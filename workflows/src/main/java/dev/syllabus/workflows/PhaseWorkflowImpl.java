@@ -272,6 +272,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
           PhaseSteps.quick("stop job " + job.name() + wanted.because())
               .stopJob(job, wanted.stopReason());
           stopSent = true;
+          view.stopSent(wanted);
         }
       }
       snapshot = next.get();

@@ -141,7 +141,8 @@ class PayloadsTest {
           DataSpec.of("org/sft-mix"),
           1000,
           0,
-          null);
+          null,
+          1_754_000_000_000L);
 
   private static void roundTrips(Object value) {
     Payload payload = CONVERTER.toPayload(value).orElseThrow();
@@ -222,7 +223,9 @@ class PayloadsTest {
 
   @Test
   void phaseOutcome() {
-    roundTrips(new PhaseOutcome(STATUS.withState(PhaseState.COMPLETED, null), TRIPLET));
+    roundTrips(
+        new PhaseOutcome(
+            STATUS.withState(PhaseState.COMPLETED, null), TRIPLET, 1_754_000_000_000L));
   }
 
   /**

@@ -20,6 +20,9 @@ import dev.syllabus.workflows.recipe.StepRange;
  * @param maxHistoryEvents continue-as-new beyond this many events even if the server has not
  *     suggested it yet (0: only when suggested)
  * @param carried the state of an earlier run of this phase workflow that continued as new, or null
+ * @param previousJobEndedAt workflow time (epoch milliseconds) when the job of the phase before was
+ *     seen to end, the start of the handoff to this one; null for the first phase, or when no
+ *     earlier phase ran a job. For the handoff latency metric only ({@code PhaseMetrics})
  */
 public record PhaseTask(
     String runId,
@@ -32,7 +35,36 @@ public record PhaseTask(
     DataSpec data,
     long reportEveryMillis,
     long maxHistoryEvents,
-    PhaseProgress carried) {
+    PhaseProgress carried,
+    Long previousJobEndedAt) {
+
+  /** A task with no handoff to measure: a phase rendered on its own, and tests. */
+  public PhaseTask(
+      String runId,
+      String recipe,
+      int index,
+      Phase phase,
+      StepRange steps,
+      long totalSteps,
+      Triplet input,
+      DataSpec data,
+      long reportEveryMillis,
+      long maxHistoryEvents,
+      PhaseProgress carried) {
+    this(
+        runId,
+        recipe,
+        index,
+        phase,
+        steps,
+        totalSteps,
+        input,
+        data,
+        reportEveryMillis,
+        maxHistoryEvents,
+        carried,
+        null);
+  }
 
   public PhaseTask withCarried(PhaseProgress progress) {
     return new PhaseTask(
@@ -46,6 +78,7 @@ public record PhaseTask(
         data,
         reportEveryMillis,
         maxHistoryEvents,
-        progress);
+        progress,
+        previousJobEndedAt);
   }
 }

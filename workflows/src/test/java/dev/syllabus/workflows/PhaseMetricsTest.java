@@ -16,14 +16,8 @@ import dev.syllabus.workflows.status.RunStatus;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import io.temporal.common.reporter.MicrometerClientStatsReporter;
 import io.temporal.testing.TestEnvironmentOptions;
-import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
@@ -43,8 +37,7 @@ class PhaseMetricsTest {
 
   private SimpleMeterRegistry registry;
   private Scope scope;
-  private TestWorkflowEnvironment env;
-  private WorkflowClient client;
+  private TestRuns runs;
   private FakeBackend backend;
 
   @BeforeEach
@@ -54,24 +47,13 @@ class PhaseMetricsTest {
         new RootScopeBuilder()
             .reporter(new MicrometerClientStatsReporter(registry))
             .reportEvery(com.uber.m3.util.Duration.ofMillis(10));
-    env =
-        TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder().setMetricsScope(scope).build());
-    for (SearchKeys.Definition d : SearchKeys.ALL) {
-      env.registerSearchAttribute(d.name(), d.type());
-    }
-    backend = new FakeBackend(50);
-    Worker worker = env.newWorker(CurriculumWorkflow.TASK_QUEUE);
-    worker.registerWorkflowImplementationTypes(
-        CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(backend);
-    env.start();
-    client = env.getWorkflowClient();
+    runs = new TestRuns(TestEnvironmentOptions.newBuilder().setMetricsScope(scope).build());
+    backend = runs.backend();
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    env.close();
+    runs.close();
     scope.close();
   }
 
@@ -190,24 +172,15 @@ class PhaseMetricsTest {
   }
 
   private CurriculumWorkflow start(String id) {
-    CurriculumWorkflow run =
-        client.newWorkflowStub(
-            CurriculumWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(id)
-                .setTaskQueue(CurriculumWorkflow.TASK_QUEUE)
-                .build());
-    WorkflowClient.start(run::run, new RunInput(CurriculumWorkflowTest.demo(), FAST, null));
-    return run;
+    return runs.start(id, TestRuns.demo(), FAST);
   }
 
   private RunStatus finish(String id) {
-    return WorkflowStub.fromTyped(client.newWorkflowStub(CurriculumWorkflow.class, id))
-        .getResult(RunStatus.class);
+    return runs.finish(id);
   }
 
   private RunStatus status(String id) {
-    return client.newWorkflowStub(CurriculumWorkflow.class, id).status();
+    return runs.status(id);
   }
 
   private long jobStep(String phase) {
@@ -233,16 +206,6 @@ class PhaseMetricsTest {
   }
 
   private static void eventually(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
+    TestRuns.eventually(what, condition);
   }
 }

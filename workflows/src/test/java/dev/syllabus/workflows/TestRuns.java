@@ -9,6 +9,7 @@ import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
@@ -24,7 +25,12 @@ final class TestRuns implements AutoCloseable {
   private final FakeBackend backend;
 
   TestRuns() {
-    env = TestWorkflowEnvironment.newInstance();
+    this(TestEnvironmentOptions.getDefaultInstance());
+  }
+
+  /** With {@code options}: a metrics scope, say. */
+  TestRuns(TestEnvironmentOptions options) {
+    env = TestWorkflowEnvironment.newInstance(options);
     for (SearchKeys.Definition d : SearchKeys.ALL) {
       env.registerSearchAttribute(d.name(), d.type());
     }

@@ -77,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
                   null,
                   parent.paths.home().resolve("temporal").resolve("demo.log"),
                   embedded),
-              parent.temporal.namespace,
+              parent.temporal.localNamespace(),
               parent.paths);
     } catch (IllegalStateException | Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());

@@ -68,7 +68,7 @@ final class DevCommand implements Callable<Integer> {
             embedded);
     DevEnvironment dev;
     try {
-      dev = DevEnvironment.start(server, parent.temporal.namespace, parent.paths);
+      dev = DevEnvironment.start(server, parent.temporal.localNamespace(), parent.paths);
     } catch (IllegalStateException | Temporal.Unreachable e) {
       throw new Exit.Failed(e.getMessage());
     }

@@ -22,6 +22,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
@@ -189,6 +190,10 @@ final class RunCommand implements Callable<Integer> {
     try {
       temporal.registerSearchAttributes();
     } catch (RuntimeException e) {
+      Optional<String> refused = Temporal.refusal(e, temporal.settings());
+      if (refused.isPresent()) {
+        throw new Exit.BadInput(refused.get());
+      }
       throw new Exit.Failed(
           "the search attributes Syllabus uses are not registered in namespace "
               + temporal.namespace()

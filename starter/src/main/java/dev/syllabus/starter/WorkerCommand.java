@@ -136,10 +136,8 @@ final class WorkerCommand implements Callable<Integer> {
                 + " backend, polling "
                 + taskQueue
                 + " at "
-                + temporal.address()
-                + " (namespace "
-                + temporal.namespace()
-                + "); "
+                + temporal.settings().describe()
+                + "; "
                 + where);
     spec.commandLine().getOut().flush();
     Logging.serveUntilInterrupted(stop, onCtrlC);

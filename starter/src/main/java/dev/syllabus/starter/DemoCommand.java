@@ -59,6 +59,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    parent.temporal.refuseRemoteFlags("demo");
     PrintWriter out = spec.commandLine().getOut();
     Recipe r = RecipeFiles.load(parent.paths, recipe, List.of());
     String id = runId != null ? runId : RunCommand.newRunId(r.name());

@@ -52,6 +52,7 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    parent.temporal.refuseRemoteFlags("dev");
     Logging.showWorkerActivity();
     PrintWriter out = spec.commandLine().getOut();
     Path state = parent.paths.home().resolve("temporal");

@@ -4,6 +4,7 @@ import dev.syllabus.worker.ConnectionSettings;
 import dev.syllabus.worker.Temporal;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -227,6 +228,34 @@ public final class TemporalOptions {
     }
     String fromEnv = environment.get("TEMPORAL_NAMESPACE");
     return fromEnv != null && !fromEnv.isEmpty() ? fromEnv : ConnectionSettings.DEFAULT_NAMESPACE;
+  }
+
+  /**
+   * For {@code dev} and {@code demo}, which serve a Temporal of their own on 127.0.0.1 in plain
+   * gRPC: a flag for reaching one elsewhere would be ignored, so it is refused instead. (The {@code
+   * TEMPORAL_*} variables and the profile file are simply not read.)
+   */
+  void refuseRemoteFlags(String command) {
+    Map<String, Object> given = new LinkedHashMap<>();
+    given.put("--api-key", apiKey);
+    given.put("--tls", tls);
+    given.put("--tls-cert-path", tlsCertPath);
+    given.put("--tls-key-path", tlsKeyPath);
+    given.put("--tls-ca-path", tlsCaPath);
+    given.put("--tls-server-name", tlsServerName);
+    given.put("--tls-disable-host-verification", tlsDisableHostVerification);
+    given.put("--profile", profile);
+    given.put("--config-file", configFile);
+    for (Map.Entry<String, Object> flag : given.entrySet()) {
+      if (flag.getValue() != null) {
+        throw new Exit.BadInput(
+            flag.getKey()
+                + ": `syllabus "
+                + command
+                + "` serves a Temporal of its own on 127.0.0.1 without TLS; connection settings"
+                + " are for the commands that reach one elsewhere (run, status, worker, ...)");
+      }
+    }
   }
 
   /**

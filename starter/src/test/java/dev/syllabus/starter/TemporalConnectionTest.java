@@ -386,6 +386,15 @@ class TemporalConnectionTest {
     assertTrue(line.contains("openssl pkcs8 -topk8 -nocrypt"), line);
   }
 
+  @Test
+  void devRefusesConnectionFlagsItWouldIgnore() {
+    assertEquals(
+        "--api-key: `syllabus dev` serves a Temporal of its own on 127.0.0.1 without TLS;"
+            + " connection settings are for the commands that reach one elsewhere (run, status,"
+            + " worker, ...)",
+        oneLineExitTwo(cli(Map.of()).run("dev", "--api-key", API_KEY)));
+  }
+
   // --- help -------------------------------------------------------------------------------------
 
   @Test

@@ -188,12 +188,18 @@ final class RunCommand implements Callable<Integer> {
   /** Registers missing search attributes, or says how to when this server does not allow it. */
   static void ensureSearchAttributes(Temporal temporal) {
     try {
-      temporal.registerSearchAttributes();
+      // The first call in the namespace: credentials it refuses are said as such, not as
+      // search attributes that could not be registered.
+      temporal.searchAttributes();
     } catch (RuntimeException e) {
       Optional<String> refused = Temporal.refusal(e, temporal.settings());
       if (refused.isPresent()) {
         throw new Exit.BadInput(refused.get());
       }
+    }
+    try {
+      temporal.registerSearchAttributes();
+    } catch (RuntimeException e) {
       throw new Exit.Failed(
           "the search attributes Syllabus uses are not registered in namespace "
               + temporal.namespace()

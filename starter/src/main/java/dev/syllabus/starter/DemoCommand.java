@@ -64,6 +64,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    parent.temporal.refuseRemoteFlags("demo");
     PrintWriter out = spec.commandLine().getOut();
     Recipe r = RecipeFiles.load(parent.paths, recipe, List.of());
     String id = runId != null ? runId : RunCommand.newRunId(r.name());
@@ -83,7 +84,7 @@ final class DemoCommand implements Callable<Integer> {
                   null,
                   parent.paths.home().resolve("temporal").resolve("demo.log"),
                   embedded),
-              parent.temporal.namespace,
+              parent.temporal.localNamespace(),
               parent.paths,
               MetricsOption.scopeOf(metrics));
     } catch (IllegalStateException | Temporal.Unreachable e) {

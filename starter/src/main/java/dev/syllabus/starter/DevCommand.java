@@ -57,6 +57,7 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    parent.temporal.refuseRemoteFlags("dev");
     Logging.showWorkerActivity();
     PrintWriter out = spec.commandLine().getOut();
     Path state = parent.paths.home().resolve("temporal");
@@ -76,7 +77,10 @@ final class DevCommand implements Callable<Integer> {
     try {
       dev =
           DevEnvironment.start(
-              server, parent.temporal.namespace, parent.paths, MetricsOption.scopeOf(metrics));
+              server,
+              parent.temporal.localNamespace(),
+              parent.paths,
+              MetricsOption.scopeOf(metrics));
     } catch (IllegalStateException | Temporal.Unreachable e) {
       metrics.ifPresent(MetricsEndpoint::close);
       throw new Exit.Failed(e.getMessage());

@@ -2,6 +2,7 @@ package dev.syllabus.starter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.syllabus.activities.Kubeconfigs;
+import dev.syllabus.worker.ConnectionSettings;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.SearchKeys;
 import io.grpc.Status;
@@ -149,7 +150,13 @@ final class DoctorCommand implements Callable<Integer> {
   private void checkTemporal(Consumer<Check> report) {
     Temporal temporal;
     try {
-      temporal = Temporal.connect(parent.temporal.address, parent.temporal.namespace, TIMEOUT);
+      temporal = Temporal.connect(parent.temporal.settings(), TIMEOUT);
+    } catch (ConnectionSettings.BadSetting e) {
+      throw new Exit.BadInput(e.getMessage());
+    } catch (Temporal.Refused e) {
+      report.accept(Check.fail("temporal", e.getMessage()));
+      report.accept(Check.skip(SEARCH_ATTRIBUTES, "Temporal refused this client"));
+      return;
     } catch (Temporal.Unreachable e) {
       report.accept(Check.fail("temporal", e.getMessage()));
       report.accept(Check.skip(SEARCH_ATTRIBUTES, "Temporal is unreachable"));
@@ -165,6 +172,12 @@ final class DoctorCommand implements Callable<Integer> {
         stub.describeNamespace(
             DescribeNamespaceRequest.newBuilder().setNamespace(temporal.namespace()).build());
       } catch (StatusRuntimeException e) {
+        Optional<String> refused = Temporal.refusal(e, temporal.settings());
+        if (refused.isPresent()) {
+          report.accept(Check.fail("temporal", refused.get()));
+          report.accept(Check.skip(SEARCH_ATTRIBUTES, "Temporal refused this client"));
+          return;
+        }
         boolean missing = e.getStatus().getCode() == Status.Code.NOT_FOUND;
         report.accept(
             Check.fail(
@@ -189,7 +202,11 @@ final class DoctorCommand implements Callable<Integer> {
       report.accept(
           Check.ok(
               "temporal",
-              temporal.address() + ", namespace " + temporal.namespace() + serverVersion(stub)));
+              temporal.address()
+                  + ", namespace "
+                  + temporal.namespace()
+                  + how(temporal.settings())
+                  + serverVersion(stub)));
       report.accept(searchAttributes(temporal));
     }
   }
@@ -204,6 +221,18 @@ final class DoctorCommand implements Callable<Integer> {
         + " --namespace "
         + temporal.namespace()
         + "`, or pass --namespace / set TEMPORAL_NAMESPACE";
+  }
+
+  /** {@code ", mTLS, API key"}: how the client connected; empty for plain gRPC. */
+  private static String how(ConnectionSettings settings) {
+    String how = "";
+    if (settings.tls()) {
+      how += settings.hasClientCertificate() ? ", mTLS" : ", TLS";
+    }
+    if (settings.hasApiKey()) {
+      how += ", API key";
+    }
+    return how;
   }
 
   /** {@code ", server 1.29.1"}; empty when the server does not say (the SDK's test server). */

@@ -22,6 +22,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
@@ -186,6 +187,16 @@ final class RunCommand implements Callable<Integer> {
 
   /** Registers missing search attributes, or says how to when this server does not allow it. */
   static void ensureSearchAttributes(Temporal temporal) {
+    try {
+      // The first call in the namespace: credentials it refuses are said as such, not as
+      // search attributes that could not be registered.
+      temporal.searchAttributes();
+    } catch (RuntimeException e) {
+      Optional<String> refused = Temporal.refusal(e, temporal.settings());
+      if (refused.isPresent()) {
+        throw new Exit.BadInput(refused.get());
+      }
+    }
     try {
       temporal.registerSearchAttributes();
     } catch (RuntimeException e) {

@@ -3,6 +3,8 @@ package dev.syllabus.starter;
 import dev.syllabus.worker.Paths;
 import dev.syllabus.worker.SyllabusWorker;
 import java.io.PrintWriter;
+import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,7 +49,13 @@ public final class Syllabus implements Runnable {
   final Paths paths;
 
   Syllabus(Paths paths) {
+    this(paths, System.getenv());
+  }
+
+  /** With {@code environment} in place of this process's, for the TEMPORAL_* variables. */
+  Syllabus(Paths paths, Map<String, String> environment) {
     this.paths = paths;
+    this.temporal = new TemporalOptions(environment);
   }
 
   @Override
@@ -71,6 +79,16 @@ public final class Syllabus implements Runnable {
     return execute(new CommandLine(new Syllabus(paths)), args, out, err);
   }
 
+  /** Runs one command line as if {@code environment} were this process's environment. */
+  static int execute(
+      Paths paths,
+      Map<String, String> environment,
+      String[] args,
+      PrintWriter out,
+      PrintWriter err) {
+    return execute(new CommandLine(new Syllabus(paths, environment)), args, out, err);
+  }
+
   /**
    * Runs {@code cli} as every syllabus command runs (also {@code syllabus bench}, a jar of its
    * own): errors as one line, and the exit codes of {@link Exit}. Returns its exit code.
@@ -91,6 +109,12 @@ public final class Syllabus implements Runnable {
             commandLine.getErr().println(failed.getMessage());
             return Exit.BAD_INPUT;
           }
+          Optional<String> refused = refusal(commandLine, e);
+          if (refused.isPresent()) {
+            // Temporal answered, and said no to these credentials: a setting to fix.
+            commandLine.getErr().println(refused.get());
+            return Exit.BAD_INPUT;
+          }
           if (e instanceof Exit.Failed failed) {
             commandLine.getErr().println("syllabus: " + failed.getMessage());
             return Exit.FAILED;
@@ -103,6 +127,20 @@ public final class Syllabus implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /**
+   * What Temporal refused, when {@code e} is its answer to the credentials of the command's {@link
+   * TemporalOptions} (an API key or certificate it does not accept).
+   */
+  private static Optional<String> refusal(CommandLine commandLine, Exception e) {
+    for (CommandLine.Model.CommandSpec mixin :
+        commandLine.getCommandSpec().root().mixins().values()) {
+      if (mixin.userObject() instanceof TemporalOptions options) {
+        return options.refusal(e);
+      }
+    }
+    return Optional.empty();
   }
 
   /** {@code -h}/{@code --help} on every command, as on {@code syllabus} itself. */

@@ -150,10 +150,8 @@ final class WorkerCommand implements Callable<Integer> {
                 + " backend, polling "
                 + taskQueue
                 + " at "
-                + temporal.address()
-                + " (namespace "
-                + temporal.namespace()
-                + "); "
+                + temporal.settings().describe()
+                + "; "
                 + where);
     metrics.ifPresent(
         m ->

@@ -4,6 +4,7 @@ import dev.syllabus.worker.Paths;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** Runs the command line in this JVM and keeps what it printed. */
 final class Cli {
@@ -14,12 +15,25 @@ final class Cli {
 
   private final Paths paths;
 
+  /** The environment the commands see; null for this process's own. */
+  private final Map<String, String> environment;
+
   Cli(Path home) {
     this(REPO, home);
   }
 
   Cli(Path repo, Path home) {
-    this.paths = new Paths(repo, home);
+    this(new Paths(repo, home), null);
+  }
+
+  private Cli(Paths paths, Map<String, String> environment) {
+    this.paths = paths;
+    this.environment = environment;
+  }
+
+  /** The same command line, seeing {@code environment} as its whole environment. */
+  Cli withEnvironment(Map<String, String> environment) {
+    return new Cli(paths, Map.copyOf(environment));
   }
 
   Paths paths() {
@@ -30,7 +44,10 @@ final class Cli {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code =
-        Syllabus.execute(paths, args, new PrintWriter(out, true), new PrintWriter(err, true));
+        environment == null
+            ? Syllabus.execute(paths, args, new PrintWriter(out, true), new PrintWriter(err, true))
+            : Syllabus.execute(
+                paths, environment, args, new PrintWriter(out, true), new PrintWriter(err, true));
     return new Result(code, out.toString(), err.toString());
   }
 }

@@ -46,6 +46,15 @@ final class RealTemporal {
    * {@value HeldActivities#VARIABLE} (none if null).
    */
   static ProcessBuilder worker(String address, Path home, String hold) {
+    return worker(List.of("--address", address), Map.of(), home, hold);
+  }
+
+  /**
+   * A worker JVM started with {@code flags} after {@code worker}, and {@code env} in place of this
+   * process's {@code TEMPORAL_*} variables: how the connection is configured is up to the test.
+   */
+  static ProcessBuilder worker(
+      List<String> flags, Map<String, String> env, Path home, String hold) {
     if (!Files.exists(JAR)) {
       fail(JAR + " is missing: integration tests run after `mvn package` (mvn verify)");
     }
@@ -54,13 +63,16 @@ final class RealTemporal {
     command.add("-Xmx512m");
     command.add("-Dsyllabus.repo=" + Cli.REPO);
     command.addAll(List.of("-cp", JAR + java.io.File.pathSeparator + TESTKIT));
-    command.addAll(List.of(Syllabus.class.getName(), "worker", "--address", address));
+    command.addAll(List.of(Syllabus.class.getName(), "worker"));
+    command.addAll(flags);
     ProcessBuilder builder = new ProcessBuilder(command);
-    Map<String, String> env = builder.environment();
-    env.put("SYLLABUS_HOME", home.toString());
-    env.remove(HeldActivities.VARIABLE);
+    Map<String, String> environment = builder.environment();
+    environment.keySet().removeIf(name -> name.startsWith("TEMPORAL_"));
+    environment.putAll(env);
+    environment.put("SYLLABUS_HOME", home.toString());
+    environment.remove(HeldActivities.VARIABLE);
     if (hold != null) {
-      env.put(HeldActivities.VARIABLE, hold);
+      environment.put(HeldActivities.VARIABLE, hold);
     }
     return builder;
   }
@@ -96,7 +108,14 @@ final class RealTemporal {
      */
     static WorkerProcess start(String address, Path home, Path log, String hold)
         throws IOException, InterruptedException {
-      ProcessBuilder builder = worker(address, home, hold);
+      return start(worker(address, home, hold), log);
+    }
+
+    /**
+     * Starts the worker {@code builder} makes, its output in {@code log}, and waits until it polls.
+     */
+    static WorkerProcess start(ProcessBuilder builder, Path log)
+        throws IOException, InterruptedException {
       builder.redirectErrorStream(true).redirectOutput(Redirect.appendTo(log.toFile()));
       WorkerProcess worker = new WorkerProcess(builder.start(), log);
       worker.awaitLog("syllabus worker: local backend, polling", Duration.ofSeconds(60));

@@ -58,7 +58,7 @@ class BenchCommandTest {
       assertTrue(result.path(field).isNumber(), field + " in " + result);
     }
     assertEquals("--no-kubernetes", result.path("kubernetes").path("skipped").asText());
-    assertEquals(BenchCommand.QUICK.handoffPhases() - 1, result.get("handoffs").asInt());
+    assertEquals(Sizes.QUICK.handoffPhases() - 1, result.get("handoffs").asInt());
     assertEquals(result.get("scaleRuns").asInt(), result.get("scaleCompleted").asInt());
     assertTrue(result.get("longCompleted").asBoolean(), result.toString());
   }

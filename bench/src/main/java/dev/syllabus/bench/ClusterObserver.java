@@ -1,0 +1,81 @@
+package dev.syllabus.bench;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.Watchable;
+import java.util.Map;
+
+/**
+ * The bench's observer on the cluster: watches that note when a watch first saw each Job complete,
+ * each pod run and each pod go (as {@link System#nanoTime}), apart from what the worker sees.
+ */
+final class ClusterObserver {
+  private final KubernetesClient kube;
+  private final String namespace;
+
+  ClusterObserver(KubernetesClient kube, String namespace) {
+    this.kube = kube;
+    this.namespace = namespace;
+  }
+
+  /** When each Job was first seen {@code Complete}. */
+  Watch jobsComplete(Map<String, Long> complete) {
+    return watch(
+        kube.batch().v1().jobs().inNamespace(namespace),
+        (action, job, now) -> {
+          if (job.getStatus() != null
+              && job.getStatus().getConditions() != null
+              && job.getStatus().getConditions().stream()
+                  .anyMatch(c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()))) {
+            complete.putIfAbsent(job.getMetadata().getName(), now);
+          }
+        });
+  }
+
+  /** When each Job's first pod was first seen Running, by Job name. */
+  Watch jobPodsRunning(Map<String, Long> running) {
+    return watch(
+        kube.pods().inNamespace(namespace),
+        (action, pod, now) -> {
+          String job = pod.getMetadata().getLabels().get("job-name");
+          if (job != null && "Running".equals(pod.getStatus().getPhase())) {
+            running.putIfAbsent(job, now);
+          }
+        });
+  }
+
+  /** When each pod was first seen Running, and when it was deleted, by pod name. */
+  Watch podsRunningAndDeleted(Map<String, Long> running, Map<String, Long> deleted) {
+    return watch(
+        kube.pods().inNamespace(namespace),
+        (action, pod, now) -> {
+          String name = pod.getMetadata().getName();
+          if (action == Watcher.Action.DELETED) {
+            deleted.putIfAbsent(name, now);
+          } else if ("Running".equals(pod.getStatus().getPhase())
+              && pod.getMetadata().getDeletionTimestamp() == null) {
+            running.putIfAbsent(name, now);
+          }
+        });
+  }
+
+  /** What a watch does with each event, given the moment it arrived ({@link System#nanoTime}). */
+  private interface Seen<T> {
+    void event(Watcher.Action action, T object, long nanos);
+  }
+
+  private static <T> Watch watch(Watchable<T> objects, Seen<T> seen) {
+    return objects.watch(
+        new Watcher<T>() {
+          @Override
+          public void eventReceived(Action action, T object) {
+            seen.event(action, object, System.nanoTime());
+          }
+
+          @Override
+          public void onClose(WatcherException cause) {}
+        });
+  }
+}

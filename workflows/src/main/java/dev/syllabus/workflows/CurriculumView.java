@@ -278,6 +278,17 @@ final class CurriculumView {
           .append(model)
           .append(" |\n");
     }
+    for (PhaseStatus p : s.phases()) {
+      if (p.state() == PhaseState.PREEMPTED && p.message() != null) {
+        out.append("\nphase ")
+            .append(p.index())
+            .append(" '")
+            .append(p.name())
+            .append("': ")
+            .append(p.message())
+            .append('\n');
+      }
+    }
     return out.toString();
   }
 }

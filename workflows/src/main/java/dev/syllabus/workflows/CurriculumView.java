@@ -228,7 +228,9 @@ final class CurriculumView {
         SearchKeys.PROGRESS.valueSet(now.t()));
   }
 
-  /** The run as a Markdown table, for the Web UI's current details. */
+  /**
+   * The run as a Markdown table, for the Web UI's current details, and why a phase is preempted.
+   */
   static String details(RunStatus s) {
     StringBuilder out = new StringBuilder();
     out.append("**")

@@ -21,7 +21,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -182,6 +185,12 @@ class PreemptionIT {
             .anyMatch(c -> c.getType().equals("Complete") && c.getStatus().equals("True"));
   }
 
+  private static String logged(ByteArrayOutputStream log) {
+    synchronized (log) {
+      return log.toString(StandardCharsets.UTF_8);
+    }
+  }
+
   private String log(String pod) {
     try {
       return syllabus.kube().pods().inNamespace(syllabus.ns).withName(pod).getLog();
@@ -257,6 +266,10 @@ class PreemptionIT {
     eventually("sft trains", A_WHILE, () -> syllabus.phase("lo", 0).step() >= 100);
     String firstPod = syllabus.livePods("lo").get(0).getMetadata().getName();
     String uid = syllabus.job(name).getMetadata().getUid();
+    // Followed as it is written: the pod is gone soon after its trainer exits.
+    ByteArrayOutputStream firstLog = new ByteArrayOutputStream();
+    LogWatch following =
+        syllabus.kube().pods().inNamespace(syllabus.ns).withName(firstPod).watchLog(firstLog);
 
     submitUrgentJob("urgent", gpus, 15);
     eventually(
@@ -271,7 +284,8 @@ class PreemptionIT {
     eventually(
         "the trainer got SIGTERM and saved a checkpoint",
         A_WHILE,
-        () -> log(firstPod).contains("received SIGTERM at step"));
+        () -> logged(firstLog).contains("received SIGTERM at step"));
+    following.close();
     eventually(
         "the trainer's pod is gone, its GPUs free",
         A_WHILE,

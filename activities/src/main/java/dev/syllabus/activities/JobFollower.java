@@ -77,11 +77,15 @@ public final class JobFollower {
     }
   }
 
-  /** Whether the workflow must hear of this at once: the job ended or stands somewhere else. */
+  /**
+   * Whether the workflow must hear of this at once: the job ended, stands somewhere else, or waits
+   * (pending or preempted) for something else.
+   */
   static boolean changed(JobSnapshot from, JobSnapshot seen) {
     return seen.state().hasEnded()
         || seen.state() != from.state()
         || seen.waitingForCapacity() != from.waitingForCapacity()
-        || (seen.state() == JobState.PENDING && !Objects.equals(seen.message(), from.message()));
+        || ((seen.state() == JobState.PENDING || seen.state() == JobState.PREEMPTED)
+            && !Objects.equals(seen.message(), from.message()));
   }
 }

@@ -45,6 +45,9 @@ public final class Renderer {
   public static final String ATTEMPT_LABEL = "syllabus.dev/attempt";
   public static final String KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name";
 
+  /** Kueue's WorkloadPriorityClass of a queued Job: who preempts whom. */
+  public static final String KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class";
+
   /** How long a finished Job is kept, so that its logs can be read: a day. */
   public static final int FINISHED_JOB_TTL_SECONDS = 86_400;
 
@@ -142,8 +145,9 @@ public final class Renderer {
   }
 
   /**
-   * A Job in a Kueue queue is created suspended (Kueue starts it once admitted); every Job is kept
-   * for a day after it finished, so its logs can be read.
+   * A Job in a Kueue queue is created suspended (Kueue starts it once admitted), with its priority
+   * class when the phase names one; every Job is kept for a day after it finished, so its logs can
+   * be read.
    */
   private static void injectJob(Job job, Phase phase) {
     if (job.getSpec() == null) {
@@ -152,6 +156,9 @@ public final class Renderer {
     if (phase.queue() != null) {
       job.getMetadata().getLabels().put(KUEUE_QUEUE_LABEL, phase.queue());
       job.getSpec().setSuspend(true);
+    }
+    if (phase.priority() != null) {
+      job.getMetadata().getLabels().put(KUEUE_PRIORITY_LABEL, phase.priority());
     }
     if (job.getSpec().getTtlSecondsAfterFinished() == null) {
       job.getSpec().setTtlSecondsAfterFinished(FINISHED_JOB_TTL_SECONDS);

@@ -332,6 +332,26 @@ class RendererServersTest {
   }
 
   @Test
+  void aQueuedJobCarriesItsPriorityClassForKueue() {
+    Job job =
+        object(
+            renderer.render(task(grpo().queue("gpu-team").priority("low").build()), 1),
+            "Job",
+            "run-7-1-grpo-1",
+            Job.class);
+    assertEquals("low", job.getMetadata().getLabels().get("kueue.x-k8s.io/priority-class"));
+    assertEquals("gpu-team", job.getMetadata().getLabels().get("kueue.x-k8s.io/queue-name"));
+
+    Job plain =
+        object(
+            renderer.render(task(grpo().queue("gpu-team").build()), 1),
+            "Job",
+            "run-7-1-grpo-1",
+            Job.class);
+    assertNull(plain.getMetadata().getLabels().get("kueue.x-k8s.io/priority-class"));
+  }
+
+  @Test
   void aServiceKeyForAServerOfAnotherWorkloadIsLeftOut() throws Exception {
     Path sft = repo.resolve("kubeconfigs/fw/sft");
     Files.createDirectories(sft);

@@ -92,9 +92,8 @@ class ValidateCommandTest {
     rejected(
         validate(good("optimizer: {state: carry}", "optimzer: {state: carry}")),
         "r.yaml:13: phases[1].optimzer: unknown key; did you mean 'optimizer'? (known keys: config,"
-            + " data, deadlines, framework, image, name, optimizer, pull_latest, queue, resources,"
-            + " retries, steps,"
-            + " until, workload)");
+            + " data, deadlines, framework, image, name, optimizer, priority, pull_latest, queue,"
+            + " resources, retries, steps, until, workload)");
   }
 
   @Test
@@ -217,6 +216,31 @@ class ValidateCommandTest {
         validate(GOOD + "    resources: {train: {memory: abc}}\n"),
         "r.yaml:18: phases[2].resources.train.memory: 'abc' is not a positive quantity such as 4,"
             + " 500m or 16Gi");
+  }
+
+  // --- queues ---------------------------------------------------------------------------------
+
+  @Test
+  void aPriorityClassInAQueueIsValid() throws Exception {
+    Cli.Result result = validate(GOOD + "    queue: team-a\n    priority: high.batch\n");
+    assertEquals(0, result.exitCode(), result.err());
+  }
+
+  @Test
+  void aPriorityWithoutAQueueIsAnError() throws Exception {
+    rejected(
+        validate(GOOD + "    priority: high\n"),
+        "r.yaml:18: phases[2].priority: needs 'queue': a Kueue WorkloadPriorityClass applies only"
+            + " to a Job in a Kueue queue");
+  }
+
+  @Test
+  void aPriorityMustBeAnObjectName() throws Exception {
+    rejected(
+        validate(GOOD + "    queue: team-a\n    priority: High_1\n"),
+        "r.yaml:19: phases[2].priority: 'High_1' is not a valid WorkloadPriorityClass name: use"
+            + " lower-case letters, digits, '-' and '.', starting and ending with a letter or"
+            + " digit");
   }
 
   // --- names --------------------------------------------------------------------------------

@@ -230,7 +230,9 @@ final class CurriculumView {
         SearchKeys.PROGRESS.valueSet(now.t()));
   }
 
-  /** The run as a Markdown table, for the Web UI's current details. */
+  /**
+   * The run as a Markdown table, for the Web UI's current details, and why a phase is preempted.
+   */
   static String details(RunStatus s) {
     StringBuilder out = new StringBuilder();
     out.append("**")
@@ -279,6 +281,17 @@ final class CurriculumView {
           .append(" | ")
           .append(model)
           .append(" |\n");
+    }
+    for (PhaseStatus p : s.phases()) {
+      if (p.state() == PhaseState.PREEMPTED && p.message() != null) {
+        out.append("\nphase ")
+            .append(p.index())
+            .append(" '")
+            .append(p.name())
+            .append("': ")
+            .append(p.message())
+            .append('\n');
+      }
     }
     return out.toString();
   }

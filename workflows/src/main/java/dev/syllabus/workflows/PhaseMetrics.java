@@ -66,7 +66,8 @@ public final class PhaseMetrics {
       if (job == null) {
         return OTHER;
       }
-      if (state == PhaseState.PENDING && job.waitingForCapacity()) {
+      if ((state == PhaseState.PENDING || state == PhaseState.PREEMPTED)
+          && job.waitingForCapacity()) {
         return QUEUED;
       }
       if (state == PhaseState.RUNNING && job.state() == JobState.RUNNING) {

@@ -123,14 +123,16 @@ final class PhaseView {
   }
 
   /**
-   * Shows the job as its latest snapshot says, pending with the reason, or running: after it was
-   * started or resumed, and when it is followed again after continue-as-new.
+   * Shows the job as its latest snapshot says, pending or preempted with the reason, or running:
+   * after it was started or resumed, and when it is followed again after continue-as-new.
    */
   void showJob(JobSnapshot seen) {
     this.seen = seen;
     metrics.jobStarted();
     if (seen.state() == JobState.PENDING) {
       setState(PhaseState.PENDING, seen.message());
+    } else if (seen.state() == JobState.PREEMPTED) {
+      setState(PhaseState.PREEMPTED, seen.message());
     } else {
       setState(PhaseState.RUNNING, null);
     }
@@ -151,7 +153,11 @@ final class PhaseView {
             .withCheckpoint(checkpoint == null ? null : task.steps().start() + checkpoint);
     if (seen.state() == JobState.PENDING) {
       status = status.withState(PhaseState.PENDING, seen.message());
-    } else if (seen.state() == JobState.RUNNING && status.state() == PhaseState.PENDING) {
+    } else if (seen.state() == JobState.PREEMPTED) {
+      // The same attempt carries on once its queue admits it again: not a failure, not a retry.
+      status = status.withState(PhaseState.PREEMPTED, seen.message());
+    } else if (seen.state() == JobState.RUNNING
+        && (status.state() == PhaseState.PENDING || status.state() == PhaseState.PREEMPTED)) {
       status = status.withState(PhaseState.RUNNING, null);
     }
     if (seen.state() == JobState.SUCCEEDED) {
@@ -286,10 +292,13 @@ final class PhaseView {
         });
   }
 
-  /** Whether a pending phase now waits for something else (its servers, then capacity). */
+  /**
+   * Whether a waiting phase now waits for something else: a pending one (its servers, then
+   * capacity), or a preempted one (its trainer saved; it waits to be admitted again; it was).
+   */
   private boolean pendingReasonChanged() {
-    return status.state() == PhaseState.PENDING
-        && reportedState == PhaseState.PENDING
+    return (status.state() == PhaseState.PENDING || status.state() == PhaseState.PREEMPTED)
+        && reportedState == status.state()
         && !Objects.equals(status.message(), reportedMessage);
   }
 

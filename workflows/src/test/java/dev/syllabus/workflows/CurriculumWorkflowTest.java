@@ -259,6 +259,29 @@ class CurriculumWorkflowTest {
   }
 
   @Test
+  void aPreemptedPhaseWaitsToBeAdmittedAgainAndCarriesOnAsTheSameAttempt() {
+    backend.preemptAt("medium", 300);
+    start("r-preempt", demo(), FAST);
+    eventually(
+        "the run shows the medium phase preempted",
+        () -> status("r-preempt").phases().get(1).state() == PhaseState.PREEMPTED);
+    PhaseStatus preempted = status("r-preempt").phases().get(1);
+    assertTrue(preempted.message().startsWith("preempted by Kueue: "), preempted.message());
+    assertTrue(preempted.message().endsWith("resumes from checkpoint 300"), preempted.message());
+    assertEquals(RunState.RUNNING, status("r-preempt").state());
+
+    backend.readmit("medium");
+    RunStatus done = finish("r-preempt");
+
+    assertEquals(RunState.COMPLETED, done.state());
+    assertEquals(PhaseState.COMPLETED, done.phases().get(1).state());
+    assertEquals(1, done.phases().get(1).attempt(), "a preemption is not a retry");
+    assertEquals(1, backend.count("render medium"));
+    assertEquals(0, backend.count("stop "));
+    assertEquals(List.of(0L, 300L), backend.job("medium").startedFrom);
+  }
+
+  @Test
   void aPhaseThatKeepsFailingFailsTheRunNamingThePhase() {
     backend.failJobs("medium", 99);
     start("r8", demo(), FAST);

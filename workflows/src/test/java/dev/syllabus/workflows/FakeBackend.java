@@ -36,6 +36,7 @@ final class FakeBackend implements PhaseActivities {
     volatile long step;
     volatile long checkpoint = -1;
     volatile boolean stopRequested;
+    volatile boolean preempted;
     volatile JobState state = JobState.RUNNING;
     final List<Long> startedFrom = new ArrayList<>();
 
@@ -51,6 +52,8 @@ final class FakeBackend implements PhaseActivities {
   private final Map<String, PhaseTask> rendered = new ConcurrentHashMap<>();
   private final Map<String, Long> holdAt = new ConcurrentHashMap<>();
   private final Map<String, Integer> failuresLeft = new ConcurrentHashMap<>();
+  private final Map<String, Long> preemptAt = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> readmitted = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> collectGates = new ConcurrentHashMap<>();
   private final long stride;
 
@@ -65,6 +68,18 @@ final class FakeBackend implements PhaseActivities {
 
   void release(String phase) {
     holdAt.remove(phase);
+  }
+
+  /**
+   * Phase {@code phase}'s job is preempted at {@code step}, as Kueue preempts a Job: it saves a
+   * checkpoint there and waits until {@link #readmit}, then carries on from it.
+   */
+  void preemptAt(String phase, long step) {
+    preemptAt.put(phase, step);
+  }
+
+  void readmit(String phase) {
+    readmitted.put(phase, true);
   }
 
   /** The next {@code times} jobs of {@code phase} fail halfway. */
@@ -144,8 +159,29 @@ final class FakeBackend implements PhaseActivities {
       return snapshot(job)
           .withState(JobState.FAILED, "exit code 3: simulated crash at step " + job.step);
     }
+    if (job.preempted) {
+      if (readmitted.remove(ref.phase()) == null) {
+        sleep(reportEveryMillis);
+        return preempted(job);
+      }
+      job.preempted = false;
+      job.step = job.checkpoint;
+      job.startedFrom.add(job.step);
+      job.state = JobState.RUNNING;
+      return snapshot(job);
+    }
+    Long preempt = preemptAt.get(ref.phase());
+    if (preempt != null && job.step >= preempt) {
+      preemptAt.remove(ref.phase());
+      job.checkpoint = job.step;
+      job.preempted = true;
+      return preempted(job);
+    }
     Long hold = holdAt.get(ref.phase());
     long target = Math.min(job.maxSteps, job.step + stride);
+    if (preempt != null) {
+      target = Math.min(target, preempt);
+    }
     if (hold != null && target >= hold) {
       target = hold;
     }
@@ -248,6 +284,19 @@ final class FakeBackend implements PhaseActivities {
   boolean carried(String phase) {
     Job job = job(phase);
     return job != null && job.task.phase().optimizer().state() == OptimizerState.CARRY;
+  }
+
+  private static JobSnapshot preempted(Job job) {
+    return new JobSnapshot(
+        JobState.PREEMPTED,
+        snapshot(job).progress(),
+        job.step,
+        null,
+        "preempted by Kueue: Preempted to accommodate a workload due to prioritization in the"
+            + " ClusterQueue; waits to be admitted again, then resumes from checkpoint "
+            + job.checkpoint,
+        false,
+        true);
   }
 
   private static JobSnapshot snapshot(Job job) {

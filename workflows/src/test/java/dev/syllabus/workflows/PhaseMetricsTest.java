@@ -146,6 +146,14 @@ class PhaseMetricsTest {
   void aPhaseIsQueuedOnlyWhileItsJobWaitsForCapacityAndPausedWhatEverItsJobSaid() {
     assertEquals(Doing.QUEUED, Doing.of(PhaseState.PENDING, snapshot(JobState.PENDING, true)));
     assertEquals(Doing.OTHER, Doing.of(PhaseState.PENDING, snapshot(JobState.PENDING, false)));
+    assertEquals(
+        Doing.QUEUED,
+        Doing.of(PhaseState.PREEMPTED, snapshot(JobState.PREEMPTED, true)),
+        "preempted, waiting to be admitted again");
+    assertEquals(
+        Doing.OTHER,
+        Doing.of(PhaseState.PREEMPTED, snapshot(JobState.PREEMPTED, false)),
+        "preempted, its trainer still saving");
     assertEquals(Doing.PAUSED, Doing.of(PhaseState.PAUSED, snapshot(JobState.STOPPED, false)));
     assertEquals(Doing.PAUSED, Doing.of(PhaseState.PAUSED, null));
   }

@@ -67,7 +67,7 @@ final class JobView {
             read.loss() != null ? read.loss() : was.loss(),
             read.evalLoss() != null ? read.evalLoss() : was.evalLoss(),
             checkpoint);
-    return state(job, pods, workload, checkpoint, maxSteps, log, progress);
+    return state(job, pods, workload, checkpoint, maxSteps, log, progress, before);
   }
 
   private static JobSnapshot state(
@@ -77,7 +77,8 @@ final class JobView {
       Long checkpoint,
       long maxSteps,
       Log log,
-      JobProgress progress) {
+      JobProgress progress,
+      JobSnapshot before) {
     long lines = log.lines();
     boolean stopAsked = annotation(job, STOP_ANNOTATION) != null;
     Pod latest = pods.isEmpty() ? null : pods.get(pods.size() - 1);
@@ -116,6 +117,13 @@ final class JobView {
     // A pod counts until the Job controller has accounted for it: a pod that exits 0 while its Job
     // is suspended may yet complete the Job, which resume must know about.
     boolean live = pods.stream().anyMatch(p -> live(p) || unaccounted(p)) || hasUncounted(job);
+    if (Kueue.queue(job) != null && !stopAsked) {
+      JobSnapshot preempted =
+          preempted(job, latest, trouble, live, workload, checkpoint, before, progress, lines);
+      if (preempted != null) {
+        return preempted;
+      }
+    }
     if (Boolean.TRUE.equals(job.getSpec().getSuspend())) {
       if (live) {
         String saving = stopAsked ? "stopping: the trainer saves a checkpoint" : null;
@@ -130,7 +138,13 @@ final class JobView {
       String queue = Kueue.queue(job);
       if (queue != null) {
         return new JobSnapshot(
-            JobState.PENDING, progress, lines, null, Kueue.queued(queue, workload), false, true);
+            JobState.PENDING,
+            progress,
+            lines,
+            null,
+            Kueue.queued(job, queue, workload),
+            false,
+            true);
       }
       return JobSnapshot.of(
           JobState.PENDING,
@@ -154,6 +168,71 @@ final class JobView {
             ? "waiting for the Job's pod"
             : "pod " + latest.getMetadata().getName() + ": " + waiting(latest);
     return JobSnapshot.of(JobState.PENDING, progress, lines, null, waiting);
+  }
+
+  /**
+   * A Job that Kueue evicted after admitting it, not on our request: preempted for a Workload of
+   * higher priority, or its pods were not ready in time. Kueue suspends it, so the Job controller
+   * deletes its pods and the trainer saves a checkpoint on SIGTERM; the Workload waits to be
+   * admitted again (which counts as waiting for capacity); once admitted, the Job gets a new pod
+   * that resumes from the checkpoint. The Job is preempted from the eviction until that pod runs;
+   * Kueue clears the {@code Evicted} condition at the admission, so from then on only the previous
+   * look says it was. Null when the Job was not evicted, or runs again.
+   */
+  private static JobSnapshot preempted(
+      Job job,
+      Pod latest,
+      PodTrouble trouble,
+      boolean live,
+      GenericKubernetesResource workload,
+      Long checkpoint,
+      JobSnapshot before,
+      JobProgress progress,
+      long lines) {
+    String why = Kueue.evicted(workload);
+    if (why != null && live) {
+      String stopping =
+          latest != null && started(latest)
+              ? "the trainer saves a checkpoint"
+              : "its pod is deleted";
+      return new JobSnapshot(
+          JobState.PREEMPTED, progress, lines, null, why + "; " + stopping, false, false);
+    }
+    if (why != null) {
+      return new JobSnapshot(
+          JobState.PREEMPTED,
+          progress,
+          lines,
+          null,
+          why + "; waits to be admitted again, then " + resumes(checkpoint),
+          false,
+          true);
+    }
+    boolean runsAgain =
+        !Boolean.TRUE.equals(job.getSpec().getSuspend())
+            && latest != null
+            && latest.getMetadata().getDeletionTimestamp() == null
+            && running(latest);
+    if (before.state() != JobState.PREEMPTED || runsAgain) {
+      return null;
+    }
+    boolean capacity = trouble != null && trouble.capacity();
+    return new JobSnapshot(
+        JobState.PREEMPTED,
+        progress,
+        lines,
+        null,
+        "admitted again by Kueue after its eviction; "
+            + resumes(checkpoint)
+            + (capacity ? " (" + trouble.message() + ")" : ""),
+        false,
+        capacity);
+  }
+
+  private static String resumes(Long checkpoint) {
+    return checkpoint == null
+        ? "starts again from its first step (it saved no checkpoint)"
+        : "resumes from checkpoint " + checkpoint;
   }
 
   /** The phase's step count, from the job-contract environment of the Job's first container. */

@@ -259,4 +259,264 @@ class JobViewTest {
     assertEquals(new JobProgress(200, 300, 0.42, 0.5, 200L), seen.progress());
     assertEquals(80, seen.logLines());
   }
+
+  // --- preempted by Kueue: the Workload's conditions as Kueue 0.17 set them on the testbed ------
+
+  /** Kueue's message on a Workload it preempted (its preemptor and preemptee paths included). */
+  private static final String PREEMPTED_BY =
+      "Preempted to accommodate a workload (UID: 8153d2d7-bd30-44a4-ad5d-d37dfb3fbc2c, JobUID:"
+          + " 9d22da61-cb32-458c-9721-973548af7e9c) due to prioritization in the ClusterQueue;"
+          + " preemptor path: /pre-cq; preemptee path: /pre-cq";
+
+  private static final String SHOWN =
+      "preempted by Kueue: Preempted to accommodate a workload (UID:"
+          + " 8153d2d7-bd30-44a4-ad5d-d37dfb3fbc2c, JobUID: 9d22da61-cb32-458c-9721-973548af7e9c)"
+          + " due to prioritization in the ClusterQueue";
+
+  private static Map<String, Object> condition(
+      String type, String status, String reason, String message) {
+    return Map.of("type", type, "status", status, "reason", reason, "message", message);
+  }
+
+  private static GenericKubernetesResource workload(Map<?, ?>... conditions) {
+    GenericKubernetesResource workload = new GenericKubernetesResource();
+    workload.setAdditionalProperty("status", Map.of("conditions", List.of(conditions)));
+    return workload;
+  }
+
+  /** The phase's Job in queue team-a, suspended or not. */
+  private static JobBuilder queued(boolean suspended) {
+    return job()
+        .editMetadata()
+        .addToLabels(Renderer.KUEUE_QUEUE_LABEL, "team-a")
+        .endMetadata()
+        .editSpec()
+        .withSuspend(suspended)
+        .endSpec();
+  }
+
+  /** The trainer's pod of before the preemption, deleted by the Job controller. */
+  private static Pod deleted(Pod pod) {
+    return new PodBuilder(pod)
+        .editMetadata()
+        .withDeletionTimestamp("2026-12-07T06:05:00Z")
+        .endMetadata()
+        .build();
+  }
+
+  private static Pod newPod(String phase, ContainerStatus trainer) {
+    return new PodBuilder(pod(phase, trainer))
+        .editMetadata()
+        .withName("r-0-sft-1-fghij")
+        .endMetadata()
+        .build();
+  }
+
+  /** Right after the preemption: Kueue still holds the quota while the Job's pod terminates. */
+  private static final GenericKubernetesResource EVICTING =
+      workload(
+          condition("QuotaReserved", "True", "QuotaReserved", "Quota reserved in ClusterQueue cq"),
+          condition("Evicted", "True", "Preempted", PREEMPTED_BY),
+          condition("Admitted", "True", "Admitted", "The workload is admitted"),
+          condition("Preempted", "True", "InClusterQueue", PREEMPTED_BY));
+
+  /** Its pod is gone: requeued, it waits for quota. */
+  private static final GenericKubernetesResource REQUEUED =
+      workload(
+          condition(
+              "QuotaReserved",
+              "False",
+              "Pending",
+              "couldn't assign flavors to pod set main: insufficient unused quota for"
+                  + " nvidia.com/gpu in flavor gpu, 4 more needed"),
+          condition("Evicted", "True", "Preempted", PREEMPTED_BY),
+          condition("Admitted", "False", "NoReservation", "The workload has no reservation"),
+          condition("Preempted", "True", "InClusterQueue", PREEMPTED_BY),
+          condition("Requeued", "True", "Preempted", PREEMPTED_BY));
+
+  /** Admitted again: Kueue turned Evicted and Preempted false ("Previously: …"). */
+  private static final GenericKubernetesResource READMITTED =
+      workload(
+          condition("QuotaReserved", "True", "QuotaReserved", "Quota reserved in ClusterQueue cq"),
+          condition("Evicted", "False", "QuotaReserved", "Previously: " + PREEMPTED_BY),
+          condition("Admitted", "True", "Admitted", "The workload is admitted"),
+          condition("Preempted", "False", "QuotaReserved", "Previously: " + PREEMPTED_BY),
+          condition("Requeued", "True", "Preempted", PREEMPTED_BY));
+
+  @Test
+  void aJobKueuePreemptedIsPreemptedWhileItsTrainerSaves() {
+    JobSnapshot seen =
+        JobView.of(
+            queued(true).build(),
+            List.of(deleted(pod("Running", running()))),
+            EVICTING,
+            100L,
+            SILENT,
+            BEFORE);
+    assertEquals(JobState.PREEMPTED, seen.state());
+    assertEquals(SHOWN + "; the trainer saves a checkpoint", seen.message());
+    assertFalse(seen.waitingForCapacity());
+  }
+
+  @Test
+  void aJobKueuePreemptedBeforeItWasSuspendedIsPreemptedToo() {
+    // Kueue sets Evicted first, then suspends the Job.
+    JobSnapshot seen =
+        JobView.of(
+            queued(false).build(),
+            List.of(pod("Running", running())),
+            EVICTING,
+            100L,
+            SILENT,
+            BEFORE);
+    assertEquals(JobState.PREEMPTED, seen.state());
+  }
+
+  @Test
+  void aPreemptedJobWhoseTrainerSavedWaitsForCapacityToBeAdmittedAgain() {
+    JobSnapshot seen =
+        JobView.of(
+            queued(true).build(),
+            List.of(pod("Succeeded", exited(0))),
+            REQUEUED,
+            120L,
+            SILENT,
+            BEFORE);
+    assertEquals(JobState.PREEMPTED, seen.state());
+    assertTrue(seen.waitingForCapacity(), "the recipe's capacity deadline applies");
+    assertEquals(
+        SHOWN + "; waits to be admitted again, then resumes from checkpoint 120", seen.message());
+    assertFalse(seen.state().hasEnded());
+  }
+
+  @Test
+  void aPreemptedJobAdmittedAgainIsPreemptedUntilItsNewPodRuns() {
+    JobSnapshot waiting =
+        JobView.of(
+            queued(true).build(),
+            List.of(pod("Succeeded", exited(0))),
+            REQUEUED,
+            120L,
+            SILENT,
+            BEFORE);
+    JobSnapshot admitted =
+        JobView.of(
+            queued(false).build(),
+            List.of(pod("Succeeded", exited(0)), newPod("Pending", waiting("ContainerCreating"))),
+            READMITTED,
+            120L,
+            SILENT,
+            waiting);
+    assertEquals(JobState.PREEMPTED, admitted.state());
+    assertEquals(
+        "admitted again by Kueue after its eviction; resumes from checkpoint 120",
+        admitted.message());
+    assertFalse(admitted.waitingForCapacity());
+
+    JobSnapshot runs =
+        JobView.of(
+            queued(false).build(),
+            List.of(pod("Succeeded", exited(0)), newPod("Running", running())),
+            READMITTED,
+            120L,
+            SILENT,
+            admitted);
+    assertEquals(JobState.RUNNING, runs.state());
+    assertEquals(null, runs.message());
+  }
+
+  @Test
+  void aJobAdmittedAfterAnEarlierPreemptionRunsAsUsualWhenTheLastLookSawItRunning() {
+    JobSnapshot running = JobSnapshot.of(JobState.RUNNING, JobProgress.none(300), 0, null, null);
+    JobSnapshot seen =
+        JobView.of(
+            queued(false).build(),
+            List.of(pod("Succeeded", exited(0)), newPod("Pending", waiting("ContainerCreating"))),
+            READMITTED,
+            120L,
+            SILENT,
+            running);
+    assertEquals(JobState.PENDING, seen.state());
+  }
+
+  @Test
+  void aPodsReadyTimeoutIsAnEvictionByKueueWithItsReason() {
+    GenericKubernetesResource timedOut =
+        workload(
+            condition(
+                "Evicted",
+                "True",
+                "PodsReadyTimeout",
+                "Exceeded the PodsReady timeout team-a/job-r-0-sft-1-876ff"),
+            condition("Requeued", "False", "PodsReadyTimeout", "Exceeded the PodsReady timeout"));
+    JobSnapshot seen = JobView.of(queued(true).build(), List.of(), timedOut, null, SILENT, BEFORE);
+    assertEquals(JobState.PREEMPTED, seen.state());
+    assertEquals(
+        "evicted by Kueue (PodsReadyTimeout): Exceeded the PodsReady timeout"
+            + " team-a/job-r-0-sft-1-876ff; waits to be admitted again, then starts again from its"
+            + " first step (it saved no checkpoint)",
+        seen.message());
+  }
+
+  @Test
+  void aWorkloadWeDeactivatedForAPauseIsAPauseNotAPreemption() {
+    GenericKubernetesResource deactivated =
+        workload(
+            condition(
+                "QuotaReserved", "True", "QuotaReserved", "Quota reserved in ClusterQueue cq"),
+            condition("Evicted", "True", "Deactivated", "The workload is deactivated"),
+            condition("Admitted", "True", "Admitted", "The workload is admitted"));
+    Job paused =
+        queued(true)
+            .editMetadata()
+            .addToAnnotations(JobView.STOP_ANNOTATION, "pause")
+            .endMetadata()
+            .build();
+    JobSnapshot saving =
+        JobView.of(
+            paused, List.of(deleted(pod("Running", running()))), deactivated, 100L, SILENT, BEFORE);
+    assertEquals(JobState.RUNNING, saving.state());
+    assertEquals("stopping: the trainer saves a checkpoint", saving.message());
+
+    JobSnapshot stopped =
+        JobView.of(paused, List.of(pod("Succeeded", exited(0))), deactivated, 120L, SILENT, saving);
+    assertEquals(JobState.STOPPED, stopped.state());
+  }
+
+  @Test
+  void aWorkloadSomeoneElseDeactivatedIsNotAPreemption() {
+    GenericKubernetesResource deactivated =
+        workload(
+            condition("QuotaReserved", "False", "Pending", "The workload is deactivated"),
+            condition("Evicted", "True", "Deactivated", "The workload is deactivated"),
+            condition("Requeued", "False", "Deactivated", "The workload is deactivated"));
+    JobSnapshot seen =
+        JobView.of(
+            queued(true).build(),
+            List.of(pod("Succeeded", exited(0))),
+            deactivated,
+            120L,
+            SILENT,
+            BEFORE);
+    assertEquals(JobState.PENDING, seen.state());
+    assertEquals(
+        "waiting for capacity: queued in Kueue queue team-a: The workload is deactivated",
+        seen.message());
+  }
+
+  @Test
+  void aQueuedJobWithAPriorityClassButNoWorkloadSaysWhatKueueMayMiss() {
+    Job job =
+        queued(true)
+            .editMetadata()
+            .addToLabels(Renderer.KUEUE_PRIORITY_LABEL, "hihg")
+            .endMetadata()
+            .build();
+    JobSnapshot seen = JobView.of(job, List.of(), null, null, SILENT, BEFORE);
+    assertEquals(JobState.PENDING, seen.state());
+    assertEquals(
+        "queued in Kueue queue team-a (no Workload yet; Kueue makes none while the"
+            + " WorkloadPriorityClass hihg does not exist)",
+        seen.message());
+  }
 }

@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param retries how many times a failed job is started again before the phase fails
  * @param deadlines how long the phase may wait for its servers and for cluster capacity
  * @param queue the Kueue LocalQueue its Job is submitted to, or null when Kueue is not used
+ * @param priority the Kueue WorkloadPriorityClass of its Job (who preempts whom in the queue), or
+ *     null for the queue's default
  */
 public record Phase(
     String name,
@@ -37,7 +39,8 @@ public record Phase(
     Map<String, Object> config,
     int retries,
     Deadlines deadlines,
-    String queue) {
+    String queue,
+    String priority) {
 
   /** How many times a failed job is started again when the recipe does not say. */
   public static final int DEFAULT_RETRIES = 2;
@@ -78,6 +81,7 @@ public record Phase(
     private int retries = DEFAULT_RETRIES;
     private Deadlines deadlines = Deadlines.DEFAULTS;
     private String queue;
+    private String priority;
 
     private Builder(String name) {
       this.name = name;
@@ -144,6 +148,11 @@ public record Phase(
       return this;
     }
 
+    public Builder priority(String priority) {
+      this.priority = priority;
+      return this;
+    }
+
     public Phase build() {
       return new Phase(
           name,
@@ -159,7 +168,8 @@ public record Phase(
           config,
           retries,
           deadlines,
-          queue);
+          queue,
+          priority);
     }
   }
 }

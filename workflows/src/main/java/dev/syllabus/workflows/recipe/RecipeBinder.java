@@ -39,7 +39,8 @@ final class RecipeBinder {
           "config",
           "retries",
           "deadlines",
-          "queue");
+          "queue",
+          "priority");
   private static final Set<String> DEADLINE_KEYS = Set.of("ready", "capacity");
   private static final Set<String> RESOURCE_KEYS = Set.of("gpu", "cpu", "memory");
   private static final Set<String> DATA_KEYS = Set.of("datasets");
@@ -178,6 +179,8 @@ final class RecipeBinder {
     Deadlines deadlines =
         f.containsKey("deadlines") ? deadlines(f.get("deadlines"), path + ".deadlines") : null;
     String queue = f.containsKey("queue") ? read.string(f.get("queue"), path + ".queue") : null;
+    String priority =
+        f.containsKey("priority") ? read.string(f.get("priority"), path + ".priority") : null;
     return new Phase(
         name,
         until,
@@ -192,7 +195,8 @@ final class RecipeBinder {
         config,
         retries,
         deadlines,
-        queue);
+        queue,
+        priority);
   }
 
   private Deadlines deadlines(Node node, String path) {

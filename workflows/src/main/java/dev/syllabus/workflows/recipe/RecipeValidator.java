@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
 public final class RecipeValidator {
 
   private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Pattern DNS_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern QUANTITY =
       Pattern.compile(
           "\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][0-9]+)?");
@@ -84,6 +86,9 @@ public final class RecipeValidator {
       if (phase.queue() != null) {
         checkName(phase.queue(), path + ".queue", 63, at, problems);
       }
+      if (phase.priority() != null) {
+        checkPriority(phase, path + ".priority", at, problems);
+      }
       checkCarry(recipe, i, at, catalog, problems);
     }
     checkSchedule(recipe, at, problems);
@@ -102,6 +107,32 @@ public final class RecipeValidator {
                   + name
                   + "' is not a valid Kubernetes name: use lower-case letters, digits and '-',"
                   + " starting and ending with a letter or digit"));
+    }
+  }
+
+  /**
+   * A Kueue WorkloadPriorityClass: an object name (a DNS subdomain) that fits in a label value, and
+   * only for a phase in a Kueue queue, as nothing else reads it.
+   */
+  private static void checkPriority(
+      Phase phase, String path, SourceMap at, List<Problem> problems) {
+    String name = phase.priority();
+    if (phase.queue() == null) {
+      problems.add(
+          at.problem(
+              path,
+              "needs 'queue': a Kueue WorkloadPriorityClass applies only to a Job in a Kueue"
+                  + " queue"));
+    } else if (name.length() > 63) {
+      problems.add(at.problem(path, "'" + name + "' is longer than 63 characters"));
+    } else if (!DNS_SUBDOMAIN.matcher(name).matches()) {
+      problems.add(
+          at.problem(
+              path,
+              "'"
+                  + name
+                  + "' is not a valid WorkloadPriorityClass name: use lower-case letters, digits,"
+                  + " '-' and '.', starting and ending with a letter or digit"));
     }
   }
 

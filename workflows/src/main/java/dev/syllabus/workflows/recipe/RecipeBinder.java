@@ -181,6 +181,9 @@ final class RecipeBinder {
     String queue = f.containsKey("queue") ? read.string(f.get("queue"), path + ".queue") : null;
     String priority =
         f.containsKey("priority") ? read.string(f.get("priority"), path + ".priority") : null;
+    if (name == null || framework == null || workload == null) {
+      return null; // a required key is missing or not a string: already a problem
+    }
     return new Phase(
         name,
         until,

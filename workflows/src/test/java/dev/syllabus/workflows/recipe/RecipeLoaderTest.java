@@ -2,6 +2,7 @@ package dev.syllabus.workflows.recipe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import java.util.List;
@@ -184,6 +185,21 @@ class RecipeLoaderTest {
             new Problem("r.yaml", 27, "phases[0].retries", "expected a whole number, got 'many'"),
             new Problem("r.yaml", 34, "phases[2].until", "expected a number, got 'soon'")),
         e.problems());
+  }
+
+  @Test
+  void aPhaseWithoutANameIsAProblemOnItsLine() {
+    RecipeException e =
+        assertThrows(
+            RecipeException.class,
+            () ->
+                RecipeLoader.parse(
+                    "r.yaml", FULL.replace("- name: medium\n    until: 0.65", "- until: 0.65")));
+    assertEquals(1, e.problems().size(), e.problems().toString());
+    Problem problem = e.problems().get(0);
+    assertEquals(28, problem.line());
+    assertTrue(problem.toString().contains("phases[1]"), problem.toString());
+    assertTrue(problem.toString().contains("name"), problem.toString());
   }
 
   @Test

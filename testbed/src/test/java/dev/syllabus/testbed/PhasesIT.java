@@ -14,6 +14,7 @@ import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.WorkloadResources;
+import dev.syllabus.workflows.status.ControlAnswer;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
@@ -211,20 +212,21 @@ class PhasesIT {
         sft(1.0).resources("train", new WorkloadResources(Testbed.GPUS_PER_NODE, "8", "64Gi"));
     syllabus.start("p1", recipe(1000, phase));
     eventually("sft trains", A_WHILE, () -> syllabus.phase("p1", 0).step() >= 30);
-    syllabus.run("p1").pause("lunch");
-    eventually(
-        "sft is paused", A_WHILE, () -> syllabus.phase("p1", 0).state() == PhaseState.PAUSED);
+    // The pause, as `syllabus pause` sends it, answers once the trainer's pods are gone.
+    ControlAnswer answer = syllabus.run("p1").pauseRun("lunch");
 
+    assertEquals(List.of(), names(syllabus.livePods("p1").stream()), "a paused phase runs no pods");
+    assertEquals(PhaseState.PAUSED, answer.phaseState(), answer.message());
     String name = Names.jobName("p1", 0, "sft", 1);
     Job paused = syllabus.job(name);
     assertEquals(Boolean.TRUE, paused.getSpec().getSuspend());
-    assertEquals(List.of(), names(syllabus.livePods("p1").stream()), "a paused phase runs no pods");
     long saved =
         new ArtifactStore(artifacts)
             .latestCheckpoint(artifacts.resolve("p1/0-sft"))
             .orElseThrow()
             .step();
     assertTrue(saved >= 30, "the trainer saved a checkpoint on SIGTERM: " + saved);
+    assertEquals(saved, answer.checkpoint(), "the answer names the checkpoint it resumes from");
 
     // The scheduler can place another pod that needs every GPU of a node.
     Pod other =
@@ -273,7 +275,7 @@ class PhasesIT {
         () ->
             syllabus.kube().pods().inNamespace(syllabus.ns).withName("someone-else").get() == null);
 
-    syllabus.run("p1").resume(null);
+    syllabus.run("p1").resumeRun(null);
     eventually(
         "a new pod resumes from the checkpoint saved at the pause",
         A_WHILE,

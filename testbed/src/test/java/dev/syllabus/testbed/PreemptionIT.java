@@ -329,6 +329,10 @@ class PreemptionIT {
     // Preempted once, then it ran again until it completed; it never failed. (A phase may show
     // PENDING for a moment at its end: its pod has exited, the Job controller has not yet marked
     // the Job complete.)
+    eventually(
+        "the states recorded reach the phase's end",
+        A_WHILE,
+        () -> !states.isEmpty() && states.get(states.size() - 1).isFinal());
     List<PhaseState> seen = new ArrayList<>(states);
     assertFalse(seen.contains(PhaseState.FAILED), seen.toString());
     List<PhaseState> after = seen.subList(seen.indexOf(PhaseState.PREEMPTED), seen.size());

@@ -15,11 +15,9 @@ import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,37 +61,7 @@ class KueueIT {
   private void queue(String prefix, int gpus) {
     syllabus = new Backend(prefix, artifacts);
     clusterQueue = syllabus.ns + "-cq";
-    Map<String, Object> spec =
-        Map.of(
-            "namespaceSelector", Map.of(),
-            "resourceGroups",
-                List.of(
-                    Map.of(
-                        "coveredResources", List.of("cpu", "memory", "nvidia.com/gpu"),
-                        "flavors",
-                            List.of(
-                                Map.of(
-                                    "name",
-                                    "gpu",
-                                    "resources",
-                                    List.of(
-                                        Map.of("name", "cpu", "nominalQuota", "192"),
-                                        Map.of("name", "memory", "nominalQuota", "2Ti"),
-                                        Map.of(
-                                            "name",
-                                            "nvidia.com/gpu",
-                                            "nominalQuota",
-                                            Integer.toString(gpus))))))));
-    GenericKubernetesResource cq =
-        new GenericKubernetesResourceBuilder()
-            .withApiVersion("kueue.x-k8s.io/v1beta2")
-            .withKind("ClusterQueue")
-            .withNewMetadata()
-            .withName(clusterQueue)
-            .endMetadata()
-            .addToAdditionalProperties("spec", spec)
-            .build();
-    syllabus.kube().genericKubernetesResources(Testbed.CLUSTER_QUEUES).resource(cq).create();
+    syllabus.testbed.clusterQueue(clusterQueue, gpus, Map.of());
     syllabus.testbed.localQueue(syllabus.ns, "small", clusterQueue);
   }
 

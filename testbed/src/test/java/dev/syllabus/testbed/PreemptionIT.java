@@ -81,41 +81,8 @@ class PreemptionIT {
   private void preemptingQueue(String prefix, int gpus) {
     syllabus = new Backend(prefix, artifacts);
     clusterQueue = syllabus.ns + "-cq";
-    Map<String, Object> spec =
-        Map.of(
-            "namespaceSelector", Map.of(),
-            "preemption", Map.of("withinClusterQueue", "LowerPriority"),
-            "resourceGroups",
-                List.of(
-                    Map.of(
-                        "coveredResources", List.of("cpu", "memory", "nvidia.com/gpu"),
-                        "flavors",
-                            List.of(
-                                Map.of(
-                                    "name",
-                                    "gpu",
-                                    "resources",
-                                    List.of(
-                                        Map.of("name", "cpu", "nominalQuota", "192"),
-                                        Map.of("name", "memory", "nominalQuota", "2Ti"),
-                                        Map.of(
-                                            "name",
-                                            "nvidia.com/gpu",
-                                            "nominalQuota",
-                                            Integer.toString(gpus))))))));
-    syllabus
-        .kube()
-        .genericKubernetesResources(Testbed.CLUSTER_QUEUES)
-        .resource(
-            new GenericKubernetesResourceBuilder()
-                .withApiVersion("kueue.x-k8s.io/v1beta2")
-                .withKind("ClusterQueue")
-                .withNewMetadata()
-                .withName(clusterQueue)
-                .endMetadata()
-                .addToAdditionalProperties("spec", spec)
-                .build())
-        .create();
+    syllabus.testbed.clusterQueue(
+        clusterQueue, gpus, Map.of("withinClusterQueue", "LowerPriority"));
     syllabus.testbed.localQueue(syllabus.ns, "small", clusterQueue);
     priorityClass(low(), 100);
     priorityClass(high(), 1000);

@@ -174,6 +174,49 @@ final class Testbed {
   }
 
   /** A Kueue LocalQueue in {@code ns} that feeds {@code clusterQueue}. */
+  /**
+   * Creates ClusterQueue {@code name}: a quota of {@code gpus} GPUs (and 192 CPUs, 2 Ti of memory)
+   * on the flavor gpu, for every namespace; with {@code preemption} (Kueue's policy, e.g. {@code
+   * withinClusterQueue: LowerPriority}) unless it is empty.
+   */
+  void clusterQueue(String name, int gpus, Map<String, Object> preemption) {
+    Map<String, Object> spec = new java.util.LinkedHashMap<>();
+    spec.put("namespaceSelector", Map.of());
+    if (!preemption.isEmpty()) {
+      spec.put("preemption", preemption);
+    }
+    spec.put(
+        "resourceGroups",
+        List.of(
+            Map.of(
+                "coveredResources",
+                List.of("cpu", "memory", "nvidia.com/gpu"),
+                "flavors",
+                List.of(
+                    Map.of(
+                        "name",
+                        "gpu",
+                        "resources",
+                        List.of(
+                            Map.of("name", "cpu", "nominalQuota", "192"),
+                            Map.of("name", "memory", "nominalQuota", "2Ti"),
+                            Map.of(
+                                "name",
+                                "nvidia.com/gpu",
+                                "nominalQuota",
+                                Integer.toString(gpus))))))));
+    GenericKubernetesResource queue =
+        new GenericKubernetesResourceBuilder()
+            .withApiVersion("kueue.x-k8s.io/v1beta2")
+            .withKind("ClusterQueue")
+            .withNewMetadata()
+            .withName(name)
+            .endMetadata()
+            .addToAdditionalProperties("spec", spec)
+            .build();
+    admin.genericKubernetesResources(CLUSTER_QUEUES).resource(queue).create();
+  }
+
   void localQueue(String ns, String name, String clusterQueue) {
     GenericKubernetesResource queue =
         new GenericKubernetesResourceBuilder()

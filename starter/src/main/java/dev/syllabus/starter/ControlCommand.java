@@ -69,7 +69,7 @@ abstract class ControlCommand implements Callable<Integer> {
       } catch (WorkflowUpdateException e) {
         throw new Exit.Failed(name() + " refused: " + refusal(e));
       } catch (WorkflowException e) {
-        throw new Exit.Failed(name() + " of run " + runId + " failed: " + rootMessage(e));
+        throw new Exit.Failed(name() + " of run " + runId + " failed: " + Temporal.rootMessage(e));
       }
       out.println(json ? RunView.JSON.writeValueAsString(answer) : answer.message());
       return Exit.OK;
@@ -83,15 +83,7 @@ abstract class ControlCommand implements Callable<Integer> {
     if (e.getCause() instanceof ApplicationFailure refused) {
       return refused.getOriginalMessage();
     }
-    return rootMessage(e);
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    return Temporal.rootMessage(e);
   }
 
   @Command(

@@ -219,7 +219,8 @@ public final class Temporal implements AutoCloseable {
     service.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
   }
 
-  static String rootMessage(Throwable e) {
+  /** The innermost cause's message: what a person can act on, without the wrapping. */
+  public static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null) {
       t = t.getCause();

@@ -58,6 +58,10 @@ final class PodInjection {
       pod.setMetadata(new ObjectMeta());
     }
     pod.getMetadata().setLabels(PhaseLabels.merged(pod.getMetadata().getLabels(), labels));
+    if (role != null) {
+      // The pods say which workload they run, so that `syllabus logs --workload` finds them.
+      pod.getMetadata().getLabels().putIfAbsent(Kubeconfigs.ROLE_LABEL, role);
+    }
     List<Volume> volumes =
         pod.getSpec().getVolumes() == null ? List.of() : pod.getSpec().getVolumes();
     for (Volume volume : volumes) {

@@ -30,6 +30,7 @@ import picocli.CommandLine.Mixin;
       RunCommand.class,
       StatusCommand.class,
       ListCommand.class,
+      LogsCommand.class,
       ControlCommand.Pause.class,
       ControlCommand.Resume.class,
       ControlCommand.Advance.class,

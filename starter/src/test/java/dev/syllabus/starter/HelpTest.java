@@ -29,6 +29,8 @@ class HelpTest {
             "render",
             "run",
             "status",
+            "list",
+            "logs",
             "pause",
             "resume",
             "advance",

@@ -28,6 +28,18 @@ public record KubernetesConnection(KubernetesClient client, String namespace, St
    *     namespace (in a pod: the pod's), or {@code default}
    */
   public static KubernetesConnection open(Path kubeconfig, String namespace) {
+    return open(kubeconfig, namespace, false);
+  }
+
+  /**
+   * As {@link #open(Path, String)}, for a command a person waits on: a cluster that does not accept
+   * the connection within 5 seconds fails the first request, with no retries.
+   */
+  public static KubernetesConnection openForCommand(Path kubeconfig, String namespace) {
+    return open(kubeconfig, namespace, true);
+  }
+
+  private static KubernetesConnection open(Path kubeconfig, String namespace, boolean failFast) {
     Config config;
     if (kubeconfig != null) {
       if (!Files.isRegularFile(kubeconfig)) {
@@ -52,9 +64,39 @@ public record KubernetesConnection(KubernetesClient client, String namespace, St
     if (chosen == null || chosen.isBlank()) {
       chosen = "default";
     }
-    Config withNamespace = new ConfigBuilder(config).withNamespace(chosen).build();
+    ConfigBuilder builder = new ConfigBuilder(config).withNamespace(chosen);
+    if (failFast) {
+      builder.withConnectionTimeout(5_000).withRequestRetryBackoffLimit(0);
+    }
+    Config withNamespace = builder.build();
     KubernetesClient client = new KubernetesClientBuilder().withConfig(withNamespace).build();
     return new KubernetesConnection(client, chosen, withNamespace.getMasterUrl());
+  }
+
+  /**
+   * Where this connection came from, for a message: the API server and the kubeconfig's context
+   * (and file), or the pod's service account.
+   */
+  public String describe(Path kubeconfig) {
+    Config config = client.getConfiguration();
+    String file =
+        kubeconfig != null
+            ? kubeconfig.toString()
+            : System.getenv("KUBECONFIG") != null
+                ? System.getenv("KUBECONFIG")
+                : Path.of(System.getProperty("user.home"), ".kube", "config").toString();
+    if (config.getCurrentContext() != null) {
+      return server
+          + " (context "
+          + config.getCurrentContext().getName()
+          + " of kubeconfig "
+          + file
+          + ")";
+    }
+    return server
+        + (System.getenv("KUBERNETES_SERVICE_HOST") != null
+            ? " (this pod's service account)"
+            : " (no kubeconfig at " + file + ")");
   }
 
   @Override

@@ -402,7 +402,7 @@ public final class LocalPhaseActivities implements PhaseActivities {
   // --- the job's folder ------------------------------------------------------------------------
 
   JobFolder folder(JobRef job) {
-    return new JobFolder(store.phaseFolder(job).resolve("jobs").resolve(job.name()));
+    return JobFolder.of(store.root(), job);
   }
 
   Path jobDir(JobRef job) {

@@ -123,32 +123,14 @@ final class LocalProcesses {
 
   /**
    * The job's process if it is running: the one this worker started, or the one its {@code pid}
-   * file names (checked against the recorded start time, so a reused pid is not mistaken for it).
+   * file names ({@link JobFolder#process}).
    */
   Optional<ProcessHandle> live(String job, JobFolder folder) {
     Process started = own.get(job);
     if (started != null) {
       return started.isAlive() ? Optional.of(started.toHandle()) : Optional.empty();
     }
-    if (!Files.exists(folder.pid())) {
-      return Optional.empty();
-    }
-    try {
-      String[] parts = Files.readString(folder.pid()).trim().split("\\s+");
-      long pid = Long.parseLong(parts[0]);
-      long startedMillis = parts.length > 1 ? Long.parseLong(parts[1]) : 0;
-      return ProcessHandle.of(pid)
-          .filter(ProcessHandle::isAlive)
-          .filter(
-              h ->
-                  startedMillis == 0
-                      || h.info()
-                          .startInstant()
-                          .map(i -> Math.abs(i.toEpochMilli() - startedMillis) < 2000)
-                          .orElse(false));
-    } catch (IOException | NumberFormatException e) {
-      return Optional.empty();
-    }
+    return folder.process();
   }
 
   /** The job's exit code once it ended and left one. */

@@ -1,0 +1,156 @@
+package dev.syllabus.starter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code syllabus logs} on the local backend, as from a second terminal beside {@code syllabus
+ * dev}: a finished phase's trainer output, a running one's followed to its end, and bad input.
+ */
+@Timeout(300)
+class LogsCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path home;
+  private Cli cli;
+  private Thread dev;
+  private String address;
+
+  @BeforeEach
+  void startDev() throws Exception {
+    cli = new Cli(home);
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    address = "127.0.0.1:" + port;
+    String portText = Integer.toString(port);
+    dev = new Thread(() -> cli.run("dev", "--port", portText), "dev");
+    dev.start();
+    eventually(
+        "dev serves",
+        () -> {
+          try (ServerSocket probe = new ServerSocket(port)) {
+            return false;
+          } catch (Exception inUse) {
+            return true;
+          }
+        });
+  }
+
+  @AfterEach
+  void stopDev() throws Exception {
+    dev.interrupt();
+    dev.join(30_000);
+  }
+
+  @Test
+  void aFinishedPhasePrintsItsTrainersOutput() throws Exception {
+    run(
+        "x",
+        "phases[easy].config.step_pause_ms=0",
+        "phases[medium].config.step_pause_ms=0",
+        "phases[hard].config.step_pause_ms=0");
+    awaitStatus("x completes", "x", s -> s.get("state").asText().equals("COMPLETED"));
+
+    Cli.Result easy = cli.run("logs", "x", "--phase", "easy", "--address", address);
+    assertEquals(0, easy.exitCode(), easy.err());
+    Path log = home.resolve("runs/x/0-easy/jobs/x-0-easy-1/output.log");
+    assertEquals(Files.readString(log), easy.out());
+    assertTrue(easy.out().startsWith("syllabus: starting x-0-easy-1"), easy.out());
+    assertTrue(easy.out().contains("{'loss': "), easy.out());
+
+    // The run has ended: its last phase is the one shown by default.
+    Cli.Result last = cli.run("logs", "x", "--tail", "1", "--address", address);
+    assertEquals(0, last.exitCode(), last.err());
+    assertTrue(last.out().matches("syllabus-tiny: done, 1050 steps, eval_loss=.*\n"), last.out());
+  }
+
+  @Test
+  void followingTheRunningPhaseStreamsUntilItsJobEnds() throws Exception {
+    run("y", "phases[easy].config.step_pause_ms=15");
+    awaitStatus("easy trains", "y", s -> s.at("/phases/0/step").asLong() > 0);
+    Path job = home.resolve("runs/y/0-easy/jobs/y-0-easy-1");
+    assertTrue(Files.notExists(job.resolve("exit")), "easy still runs");
+
+    Cli.Result follow = cli.run("logs", "y", "--follow", "--address", address);
+
+    assertEquals(0, follow.exitCode(), follow.err());
+    assertTrue(Files.exists(job.resolve("exit")), "returned once the job ended");
+    assertEquals(Files.readString(job.resolve("output.log")), follow.out());
+    assertTrue(follow.out().contains("syllabus-tiny: done, 900 steps"), follow.out());
+  }
+
+  @Test
+  void anUnknownRunPhaseOrWorkloadIsBadInput() throws Exception {
+    Cli.Result run = cli.run("logs", "nope", "--address", address);
+    assertEquals(2, run.exitCode());
+    assertEquals("no run 'nope' in namespace default", run.err().strip());
+
+    run(
+        "z",
+        "phases[easy].config.step_pause_ms=0",
+        "phases[medium].config.step_pause_ms=0",
+        "phases[hard].config.step_pause_ms=0");
+    awaitStatus("z completes", "z", s -> s.get("state").asText().equals("COMPLETED"));
+    Cli.Result phase = cli.run("logs", "z", "--phase", "grpo", "--address", address);
+    assertEquals(2, phase.exitCode());
+    assertEquals(
+        "--phase: run z has no phase 'grpo'; its phases: easy, medium, hard", phase.err().strip());
+    Cli.Result workload =
+        cli.run("logs", "z", "--phase", "easy", "--workload", "vllm", "--address", address);
+    assertEquals(2, workload.exitCode());
+    assertEquals(
+        "--workload: phase 'easy' (tiny/train) has no workload 'vllm'; its workloads: trainer",
+        workload.err().strip());
+  }
+
+  private void run(String id, String... overrides) {
+    List<String> args =
+        new ArrayList<>(List.of("run", "recipes/demo.yaml", "--id", id, "--address", address));
+    for (String override : overrides) {
+      args.add("--set");
+      args.add(override);
+    }
+    Cli.Result run = cli.run(args.toArray(String[]::new));
+    assertEquals(0, run.exitCode(), run.err());
+  }
+
+  private void awaitStatus(String what, String id, Predicate<JsonNode> condition) throws Exception {
+    eventually(
+        what,
+        () -> {
+          Cli.Result status = cli.run("status", id, "--json", "--address", address);
+          return status.exitCode() == 0 && condition.test(JSON.readTree(status.out()));
+        });
+  }
+
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  private static void eventually(String what, Check check) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (!check.holds()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(200);
+    }
+  }
+}

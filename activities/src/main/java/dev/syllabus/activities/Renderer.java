@@ -38,6 +38,12 @@ public final class Renderer {
    */
   public static final String OBJECTS_ANNOTATION = "syllabus.dev/objects";
 
+  /**
+   * On a Job the kubernetes backend asked to stop (a pause, advance or skip): the reason. Removed
+   * when it is resumed. A suspended Job without it waits for Kueue, and has not ended.
+   */
+  public static final String STOP_ANNOTATION = "syllabus.dev/stop-requested";
+
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   public static final String RUN_LABEL = "syllabus.dev/run";
   public static final String PHASE_LABEL = "syllabus.dev/phase";

@@ -10,18 +10,20 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.ContainerResource;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
 import io.fabric8.kubernetes.client.dsl.Loggable;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A workload of one attempt of a phase on the {@code kubernetes} backend, as {@code syllabus logs}
@@ -31,6 +33,9 @@ import java.util.concurrent.ExecutionException;
  */
 final class ClusterJobLog {
   private static final long POLL_MILLIS = 500;
+
+  /** How long a stream whose container has ended may stay quiet before it is taken as done. */
+  private static final long QUIET_MILLIS = 1000;
 
   private final KubernetesClient client;
   private final String namespace;
@@ -72,7 +77,7 @@ final class ClusterJobLog {
   /**
    * Prints the logs of the workload's pods that have started (the last {@code tail} lines of each,
    * or all when null) and, with {@code follow}, what they print next, and the pods that come after
-   * them, until the workload ends: the trainer's Job completed, failed, was suspended (paused) or
+   * them, until the workload ends: the trainer's Job completed, failed, was stopped (paused) or
    * deleted; a server's last pod ended.
    */
   void print(Integer tail, boolean follow, LogLines out) throws InterruptedException {
@@ -104,26 +109,51 @@ final class ClusterJobLog {
     }
   }
 
-  /** Streams the pod's log until its container ends (or the pod is deleted). */
+  /**
+   * Streams the pod's log until its container ends (or the pod is deleted). A kubelet ends the
+   * stream then; where a stream outlives its container (kwok serves the testbed's logs so), it is
+   * closed once the container has ended and the stream has been quiet for a second.
+   */
   private void watch(Pod pod, Integer tail, LogLines out) throws InterruptedException {
     ContainerResource container = container(pod).withReadyWaitTimeout(0);
     Loggable logs = tail == null ? container : container.tailingLines(tail);
     try (LogWatch watch = logs.watchLog(out)) {
-      watch.onClose().toCompletableFuture().get();
+      CompletableFuture<Throwable> closed = watch.onClose().toCompletableFuture();
+      while (true) {
+        try {
+          closed.get(1, TimeUnit.SECONDS);
+          break;
+        } catch (TimeoutException e) {
+          if (ended(pod) && out.quietFor(QUIET_MILLIS)) {
+            break;
+          }
+        }
+      }
     } catch (ExecutionException e) {
       // the stream broke; what came through is printed, and the next pod (if any) follows
     }
     out.flush();
   }
 
+  /**
+   * Prints the pod's log as it is now. Read whole, and tried up to three times: the testbed's kwok
+   * at times closes the connection before the end of a log.
+   */
   private void copy(Pod pod, Integer tail, LogLines out) {
     ContainerResource container = container(pod).withReadyWaitTimeout(0);
     Loggable logs = tail == null ? container : container.tailingLines(tail);
-    try (InputStream in = logs.getLogInputStream()) {
-      in.transferTo(out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    String text = null;
+    for (int attempt = 1; text == null; attempt++) {
+      try {
+        text = logs.getLog();
+      } catch (KubernetesClientException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+      }
     }
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    out.write(bytes, 0, bytes.length);
     out.flush();
   }
 
@@ -136,15 +166,18 @@ final class ClusterJobLog {
   }
 
   /**
-   * Whether the attempt's Job may still start a pod: it exists, is not suspended, and has neither
-   * completed nor failed. Servers have no such end: a server's log ends with its last pod.
+   * Whether the attempt's Job may still start a pod: it exists, Syllabus did not stop it (a pause,
+   * advance or skip), and it has neither completed nor failed. A Job Kueue holds suspended (queued,
+   * or preempted) may still. Servers have no such end: a server's log ends with its last pod.
    */
   private boolean trainerActive() {
     if (!Renderer.TRAIN_ROLE.equals(role)) {
       return false;
     }
     Job found = client.batch().v1().jobs().inNamespace(namespace).withName(job.name()).get();
-    if (found == null || Boolean.TRUE.equals(found.getSpec().getSuspend())) {
+    if (found == null
+        || (found.getMetadata().getAnnotations() != null
+            && found.getMetadata().getAnnotations().containsKey(Renderer.STOP_ANNOTATION))) {
       return false;
     }
     List<JobCondition> conditions =
@@ -172,12 +205,20 @@ final class ClusterJobLog {
     return state != null && (state.getRunning() != null || state.getTerminated() != null);
   }
 
+  /** Whether the pod is gone, or has ended, or its container has. */
   private boolean ended(Pod pod) {
     Pod now = client.pods().inNamespace(namespace).withName(name(pod)).get();
     if (now == null) {
       return true;
     }
     String phase = now.getStatus() == null ? null : now.getStatus().getPhase();
-    return "Succeeded".equals(phase) || "Failed".equals(phase);
+    if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+      return true;
+    }
+    List<ContainerStatus> statuses = now.getStatus().getContainerStatuses();
+    return statuses != null
+        && !statuses.isEmpty()
+        && statuses.get(0).getState() != null
+        && statuses.get(0).getState().getTerminated() != null;
   }
 }

@@ -5,8 +5,6 @@ import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.SearchKeys;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.temporal.api.common.v1.WorkflowExecution;
-import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionMetadata;
 import io.temporal.common.SearchAttributes;
@@ -134,19 +132,7 @@ final class ListCommand implements Callable<Integer> {
     }
     try {
       com.google.protobuf.Timestamp start =
-          client
-              .getWorkflowServiceStubs()
-              .blockingStub()
-              .describeWorkflowExecution(
-                  DescribeWorkflowExecutionRequest.newBuilder()
-                      .setNamespace(client.getOptions().getNamespace())
-                      .setExecution(
-                          WorkflowExecution.newBuilder()
-                              .setWorkflowId(execution.getExecution().getWorkflowId())
-                              .setRunId(first))
-                      .build())
-              .getWorkflowExecutionInfo()
-              .getStartTime();
+          RunView.info(client, execution.getExecution().getWorkflowId(), first).getStartTime();
       return Instant.ofEpochSecond(start.getSeconds(), start.getNanos());
     } catch (StatusRuntimeException e) {
       return execution.getStartTime(); // the first run is past the namespace's retention

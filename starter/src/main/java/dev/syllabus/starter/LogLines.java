@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 final class LogLines extends OutputStream {
   private final PrintWriter out;
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+  private volatile long lastWrite = System.nanoTime();
 
   LogLines(PrintWriter out) {
     this.out = out;
@@ -20,6 +21,7 @@ final class LogLines extends OutputStream {
 
   @Override
   public synchronized void write(int b) {
+    lastWrite = System.nanoTime();
     pending.write(b);
     if (b == '\n') {
       emit();
@@ -28,6 +30,7 @@ final class LogLines extends OutputStream {
 
   @Override
   public synchronized void write(byte[] bytes, int off, int len) {
+    lastWrite = System.nanoTime();
     int start = off;
     for (int i = off; i < off + len; i++) {
       if (bytes[i] == '\n') {
@@ -37,6 +40,11 @@ final class LogLines extends OutputStream {
       }
     }
     pending.write(bytes, start, off + len - start);
+  }
+
+  /** Whether nothing came for at least {@code millis}. */
+  boolean quietFor(long millis) {
+    return System.nanoTime() - lastWrite >= millis * 1_000_000;
   }
 
   /** Prints a last line that has no newline yet, as it is. */

@@ -12,6 +12,7 @@ import dev.syllabus.workflows.status.RunStatus;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -160,8 +161,14 @@ final class LogsCommand implements Callable<Integer> {
     if (roles == null || roles.isEmpty() || roles.contains(role)) {
       return;
     }
+    // The trainer first, then the servers by name.
     List<String> names =
-        roles.stream().map(r -> Renderer.TRAIN_ROLE.equals(r) ? "trainer" : r).toList();
+        roles.stream()
+            .sorted(
+                Comparator.comparing((String r) -> !Renderer.TRAIN_ROLE.equals(r))
+                    .thenComparing(r -> r))
+            .map(r -> Renderer.TRAIN_ROLE.equals(r) ? "trainer" : r)
+            .toList();
     throw new Exit.BadInput(
         "--workload: phase '"
             + shown.name()

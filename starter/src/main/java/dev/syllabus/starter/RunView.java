@@ -32,22 +32,30 @@ final class RunView {
 
   private RunView() {}
 
+  /**
+   * What Temporal knows of one workflow run of workflow {@code workflowId}: {@code workflowRunId},
+   * or the latest when it is empty.
+   */
+  static WorkflowExecutionInfo info(
+      WorkflowClient client, String workflowId, String workflowRunId) {
+    return client
+        .getWorkflowServiceStubs()
+        .blockingStub()
+        .describeWorkflowExecution(
+            DescribeWorkflowExecutionRequest.newBuilder()
+                .setNamespace(client.getOptions().getNamespace())
+                .setExecution(
+                    io.temporal.api.common.v1.WorkflowExecution.newBuilder()
+                        .setWorkflowId(workflowId)
+                        .setRunId(workflowRunId))
+                .build())
+        .getWorkflowExecutionInfo();
+  }
+
   /** Whether a run with this id exists, and its Temporal status; BadInput when it does not. */
   static WorkflowExecutionStatus describe(WorkflowClient client, String runId) {
     try {
-      WorkflowExecutionInfo info =
-          client
-              .getWorkflowServiceStubs()
-              .blockingStub()
-              .describeWorkflowExecution(
-                  DescribeWorkflowExecutionRequest.newBuilder()
-                      .setNamespace(client.getOptions().getNamespace())
-                      .setExecution(
-                          io.temporal.api.common.v1.WorkflowExecution.newBuilder()
-                              .setWorkflowId(runId))
-                      .build())
-              .getWorkflowExecutionInfo();
-      return info.getStatus();
+      return info(client, runId, "").getStatus();
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         throw new Exit.BadInput(

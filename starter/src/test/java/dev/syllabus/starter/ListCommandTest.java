@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.syllabus.worker.EmbeddedTemporal;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,14 +26,13 @@ class ListCommandTest {
 
   @TempDir Path home;
   private Cli cli;
-  private Thread dev;
+  private DevInThread dev;
   private String address;
 
   @AfterEach
   void stopDev() throws Exception {
     if (dev != null) {
-      dev.interrupt();
-      dev.join(30_000);
+      dev.close();
     }
   }
 
@@ -118,34 +116,12 @@ class ListCommandTest {
 
   private void startDev() throws Exception {
     cli = new Cli(home);
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
-    address = "127.0.0.1:" + port;
-    String portText = Integer.toString(port);
-    dev = new Thread(() -> cli.run("dev", "--port", portText), "dev");
-    dev.start();
-    eventually(
-        "dev serves",
-        () -> {
-          try (ServerSocket probe = new ServerSocket(port)) {
-            return false;
-          } catch (Exception inUse) {
-            return true;
-          }
-        });
+    dev = DevInThread.start(cli);
+    address = dev.address;
   }
 
   private void run(String id, String... overrides) {
-    List<String> args =
-        new ArrayList<>(List.of("run", "recipes/demo.yaml", "--id", id, "--address", address));
-    for (String override : overrides) {
-      args.add("--set");
-      args.add(override);
-    }
-    Cli.Result run = cli.run(args.toArray(String[]::new));
-    assertEquals(0, run.exitCode(), run.err());
+    dev.runDemo(cli, id, overrides);
   }
 
   private JsonNode list(String... filters) throws Exception {
@@ -166,8 +142,9 @@ class ListCommandTest {
   private JsonNode awaitList(String what, String id, Predicate<JsonNode> condition)
       throws Exception {
     JsonNode[] row = new JsonNode[1];
-    eventually(
+    DevInThread.eventually(
         what,
+        Duration.ofSeconds(120),
         () -> {
           for (JsonNode r : list()) {
             if (r.get("runId").asText().equals(id) && condition.test(r)) {
@@ -178,19 +155,5 @@ class ListCommandTest {
           return false;
         });
     return row[0];
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void eventually(String what, Check check) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(200);
-    }
   }
 }

@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,35 +25,19 @@ class LogsCommandTest {
 
   @TempDir Path home;
   private Cli cli;
-  private Thread dev;
+  private DevInThread dev;
   private String address;
 
   @BeforeEach
   void startDev() throws Exception {
     cli = new Cli(home);
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
-    address = "127.0.0.1:" + port;
-    String portText = Integer.toString(port);
-    dev = new Thread(() -> cli.run("dev", "--port", portText), "dev");
-    dev.start();
-    eventually(
-        "dev serves",
-        () -> {
-          try (ServerSocket probe = new ServerSocket(port)) {
-            return false;
-          } catch (Exception inUse) {
-            return true;
-          }
-        });
+    dev = DevInThread.start(cli);
+    address = dev.address;
   }
 
   @AfterEach
   void stopDev() throws Exception {
-    dev.interrupt();
-    dev.join(30_000);
+    dev.close();
   }
 
   @Test
@@ -121,36 +102,16 @@ class LogsCommandTest {
   }
 
   private void run(String id, String... overrides) {
-    List<String> args =
-        new ArrayList<>(List.of("run", "recipes/demo.yaml", "--id", id, "--address", address));
-    for (String override : overrides) {
-      args.add("--set");
-      args.add(override);
-    }
-    Cli.Result run = cli.run(args.toArray(String[]::new));
-    assertEquals(0, run.exitCode(), run.err());
+    dev.runDemo(cli, id, overrides);
   }
 
   private void awaitStatus(String what, String id, Predicate<JsonNode> condition) throws Exception {
-    eventually(
+    DevInThread.eventually(
         what,
+        Duration.ofSeconds(120),
         () -> {
           Cli.Result status = cli.run("status", id, "--json", "--address", address);
           return status.exitCode() == 0 && condition.test(JSON.readTree(status.out()));
         });
-  }
-
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void eventually(String what, Check check) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(200);
-    }
   }
 }

@@ -29,10 +29,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One test's Syllabus on the testbed: Temporal's in-process test server with the workflows' worker,
- * and a worker process's kubernetes backend acting as the namespace's ServiceAccount (so it has the
- * Role of {@code deploy/} and nothing more). The backend's worker can be stopped and started again,
- * as a worker pod that is killed and replaced.
+ * One test's Syllabus on the testbed: Temporal's in-process test server (or one the test gives)
+ * with the workflows' worker, and a worker process's kubernetes backend acting as the namespace's
+ * ServiceAccount (so it has the Role of {@code deploy/} and nothing more). The backend's worker can
+ * be stopped and started again, as a worker pod that is killed and replaced.
  */
 final class Backend implements AutoCloseable {
   static final Path KUBECONFIGS = Testbed.REPO.resolve("kubeconfigs");
@@ -49,23 +49,41 @@ final class Backend implements AutoCloseable {
   KubernetesPhaseActivities activities;
 
   Backend(String prefix, Path artifacts) {
+    this(prefix, artifacts, testEnvironment(), null);
+  }
+
+  /**
+   * On the Temporal {@code client} reaches (one with an address, so that the command line can reach
+   * it too), with Syllabus's search attributes registered; the caller closes it.
+   */
+  Backend(String prefix, Path artifacts, WorkflowClient client) {
+    this(prefix, artifacts, null, client);
+  }
+
+  private Backend(
+      String prefix, Path artifacts, TestWorkflowEnvironment env, WorkflowClient client) {
     this.testbed = Testbed.get();
     this.artifacts = artifacts;
     this.ns = testbed.newNamespace(prefix, artifacts);
-    env =
-        TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
-    for (SearchKeys.Definition d : SearchKeys.ALL) {
-      env.registerSearchAttribute(d.name(), d.type());
-    }
-    env.start();
-    temporal = env.getWorkflowClient();
+    this.env = env;
+    temporal = env != null ? env.getWorkflowClient() : client;
     workflowWorkers = WorkerFactory.newInstance(temporal);
     workflowWorkers
         .newWorker(CurriculumWorkflow.TASK_QUEUE)
         .registerWorkflowImplementationTypes(CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
     workflowWorkers.start();
     startWorker();
+  }
+
+  private static TestWorkflowEnvironment testEnvironment() {
+    TestWorkflowEnvironment env =
+        TestWorkflowEnvironment.newInstance(
+            TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+    for (SearchKeys.Definition d : SearchKeys.ALL) {
+      env.registerSearchAttribute(d.name(), d.type());
+    }
+    env.start();
+    return env;
   }
 
   /** A worker process with the kubernetes backend: it knows nothing but what the cluster says. */
@@ -190,7 +208,10 @@ final class Backend implements AutoCloseable {
   public void close() {
     stopWorker();
     workflowWorkers.shutdownNow();
-    env.close();
+    workflowWorkers.awaitTermination(10, TimeUnit.SECONDS);
+    if (env != null) {
+      env.close();
+    }
     testbed.deleteNamespace(ns);
   }
 }

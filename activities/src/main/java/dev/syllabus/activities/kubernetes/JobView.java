@@ -2,6 +2,7 @@ package dev.syllabus.activities.kubernetes;
 
 import dev.syllabus.activities.JobContract;
 import dev.syllabus.activities.Progress;
+import dev.syllabus.activities.Renderer;
 import dev.syllabus.workflows.job.JobProgress;
 import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.JobState;
@@ -26,7 +27,7 @@ import java.util.Map;
 final class JobView {
 
   /** On a Job Syllabus asked to stop: the reason. Removed when it is resumed. */
-  static final String STOP_ANNOTATION = "syllabus.dev/stop-requested";
+  static final String STOP_ANNOTATION = Renderer.STOP_ANNOTATION;
 
   /**
    * What the trainer's pods printed so far.

@@ -33,7 +33,7 @@ public record KubernetesConnection(KubernetesClient client, String namespace, St
 
   /**
    * As {@link #open(Path, String)}, for a command a person waits on: a cluster that does not accept
-   * the connection within 5 seconds fails the first request, with no retries.
+   * the connection within 5 seconds fails the first request, after two quick retries.
    */
   public static KubernetesConnection openForCommand(Path kubeconfig, String namespace) {
     return open(kubeconfig, namespace, true);
@@ -66,7 +66,7 @@ public record KubernetesConnection(KubernetesClient client, String namespace, St
     }
     ConfigBuilder builder = new ConfigBuilder(config).withNamespace(chosen);
     if (failFast) {
-      builder.withConnectionTimeout(5_000).withRequestRetryBackoffLimit(0);
+      builder.withConnectionTimeout(5_000).withRequestRetryBackoffLimit(2);
     }
     Config withNamespace = builder.build();
     KubernetesClient client = new KubernetesClientBuilder().withConfig(withNamespace).build();

@@ -24,13 +24,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "list",
     description = {
-      "List runs from Temporal's visibility store: run id, recipe, state, current phase, step, t,",
-      "when it started and how long it ran (so far, for one that runs). The most recent runs",
-      "(those running, then those that ended last), newest first. A run ended from outside",
-      "Syllabus (`temporal workflow terminate`) shows TERMINATED or TIMED_OUT.",
-      "Needs a Temporal with a visibility store: the Temporal CLI's dev server, a self-hosted",
-      "Temporal, Temporal Cloud; not the in-process server `syllabus dev` runs without the",
-      "Temporal CLI.",
+      "List runs from Temporal's visibility store: run id, recipe, state, phase,",
+      "step, t, when it started and how long it ran (so far, while it runs).",
+      "The most recent runs (those running, then those that ended last), newest",
+      "first. A run ended from outside Syllabus (`temporal workflow terminate`)",
+      "shows TERMINATED or TIMED_OUT.",
+      "Needs a Temporal with a visibility store: the Temporal CLI's dev server, a",
+      "self-hosted Temporal, Temporal Cloud; not the in-process server that",
+      "`syllabus dev` runs without the Temporal CLI.",
       "",
       "Example: syllabus list --state failed --recipe sft-then-grpo --limit 5"
     })

@@ -25,18 +25,20 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "logs",
     description = {
-      "Print what a phase's trainer (or one of its servers) printed: the running phase's, or",
-      "--phase's, latest attempt. With --follow, what it prints next, until its job ends",
-      "(it completes, fails or is paused) or Ctrl-C.",
-      "Which job: the run's status names the phase and its latest attempt (for a run that",
-      "runs or failed, a worker must be up, as for `syllabus status`). Where it runs: on the",
-      "local backend when the run has a folder under $SYLLABUS_HOME/runs on this machine",
-      "(the job's output.log is read there); else on Kubernetes, through the API server",
-      "with your kubeconfig (--kubeconfig, --k8s-namespace as for `syllabus worker`), from",
-      "the pods of the attempt's Job, or, for a server, the pods labelled with its role.",
-      "A finished Job's logs stay a day; a phase's servers, and their logs, go with it.",
+      "Print what a phase's trainer (or one of its servers) printed: the running",
+      "phase's, or --phase's, latest attempt. With --follow, what it prints next,",
+      "until its job ends (it completes, fails or is paused) or Ctrl-C.",
       "",
-      "Example: syllabus logs qwen-run-7 --phase grpo --workload vllm --tail 50 --follow"
+      "Which job: the run's status names the phase and its latest attempt (for a",
+      "run that runs or failed a worker must be up, as for `syllabus status`).",
+      "Where: a run with a folder under $SYLLABUS_HOME/runs on this machine ran",
+      "on the local backend, and its job's output.log is read there. Any other",
+      "run (or with --kubeconfig or --k8s-namespace) is read from Kubernetes",
+      "through the API server with your kubeconfig: the pods of the attempt's",
+      "Job, or, for a server, the pods labelled with its role. A finished Job's",
+      "logs stay a day; a phase's servers, and their logs, go with the phase.",
+      "",
+      "Example: syllabus logs qwen-run-7 --phase grpo --workload vllm --tail 50"
     })
 final class LogsCommand implements Callable<Integer> {
   @ParentCommand Syllabus parent;

@@ -195,31 +195,11 @@ public final class RunRecordWriter implements RecordActivities {
             ? Optional.empty()
             : retried.phases().stream().filter(p -> p.index() == status.index()).findFirst();
     if (earlier.isPresent()) {
-      PhaseRecord p = earlier.get();
-      return new PhaseRecord(
-          p.index(),
-          p.name(),
-          p.framework(),
-          p.workload(),
-          "REUSED",
-          p.stepStart(),
-          p.stepEnd(),
-          p.step(),
-          p.attempts(),
-          p.startedAt(),
-          p.endedAt(),
-          p.runningSeconds(),
-          p.queuedSeconds(),
-          p.pausedSeconds(),
-          p.handoffSeconds(),
-          p.gpus(),
-          p.gpuHours(),
-          p.images(),
-          p.loss(),
-          p.evalLoss(),
-          entry.output(),
-          "taken over from " + from + ", where it ended " + p.state(),
-          p.series());
+      return earlier
+          .get()
+          .reused(
+              entry.output(),
+              "taken over from " + from + ", where it ended " + earlier.get().state());
     }
     return new PhaseRecord(
         status.index(),

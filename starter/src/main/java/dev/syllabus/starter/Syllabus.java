@@ -29,6 +29,7 @@ import picocli.CommandLine.Mixin;
       RenderCommand.class,
       RunCommand.class,
       StatusCommand.class,
+      CompareCommand.class,
       ControlCommand.Pause.class,
       ControlCommand.Resume.class,
       ControlCommand.Advance.class,

@@ -29,6 +29,7 @@ class HelpTest {
             "render",
             "run",
             "status",
+            "compare",
             "pause",
             "resume",
             "advance",

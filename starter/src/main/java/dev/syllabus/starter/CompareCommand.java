@@ -24,14 +24,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "compare",
     description = {
-      "Compare runs from their records: for each phase the steps trained, the final loss and",
-      "held-out loss, the wall time and the GPU-hours, a total per run, and where the runs'",
-      "recipes differ. A run is its id (its record is $SYLLABUS_HOME/runs/<id>/record.json),",
-      "its folder, or a record.json file; one run is fine. Needs no Temporal.",
+      "Compare runs from their records: for each phase the steps trained, the final",
+      "loss and held-out loss, the wall time and the GPU-hours, a total per run, and",
+      "where the runs' recipes differ. Needs no Temporal: a run is its id (its record",
+      "is $SYLLABUS_HOME/runs/<id>/record.json), its folder, or a record.json file.",
       "",
       "Examples:",
       "  syllabus compare x y",
-      "  syllabus compare x y --html compare.html   # curves, phases, table, recipe differences",
+      "  syllabus compare x y --html compare.html   # curves, table, recipe differences",
       "  syllabus compare ~/backup/x/record.json y --json",
       ""
     })

@@ -18,15 +18,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code syllabus compare}: records read back into the table (two demo runs, the second with a
- * lower learning rate in its medium phase and another seed in its hard one, in {@code
- * src/test/resources/records/}), the same as JSON, and one line with exit code 2 for each kind of
- * bad input.
+ * {@code syllabus compare}: records read back into the table, the same as JSON, and one line with
+ * exit code 2 for each kind of bad input. The records in {@code src/test/resources/records/} are
+ * two runs of the demo as the worker wrote them (run ids and the store's path renamed), the second
+ * with {@code lr: 0.003} in its medium phase.
  */
 @Timeout(30)
 class CompareCommandTest {
-  static final String A = "demo-20261207-150102-a1b2";
-  static final String B = "demo-20261207-151544-c3d4";
+  static final String A = "demo-20261207-153213-4f2a";
+  static final String B = "demo-20261207-153312-9b1c";
 
   @TempDir Path home;
 
@@ -63,15 +63,15 @@ class CompareCommandTest {
         List.of("easy", "medium", "hard"), run.phases().stream().map(r -> r.phase()).toList());
     Comparison.Row medium = run.phases().get(1);
     assertEquals(1050L, medium.steps());
-    assertEquals(0.0027, medium.loss());
-    assertEquals(0.0313, medium.evalLoss());
-    assertEquals(16.05, medium.wallSeconds(), 1e-9);
+    assertEquals(0.0006, medium.loss());
+    assertEquals(0.031296, medium.evalLoss());
+    assertEquals(15.823, medium.wallSeconds(), 1e-9);
     assertEquals(0.0, medium.gpuHours());
     Comparison.Row total = run.total();
     assertEquals(3000L, total.steps());
-    assertEquals(0.000873, total.loss(), "the last phase's");
-    assertEquals(0.0008, total.evalLoss(), "the last phase's");
-    assertEquals(46.6, total.wallSeconds(), 1e-9, "from the run's start to its end");
+    assertEquals(0.001, total.loss(), "the last phase's");
+    assertEquals(0.000841, total.evalLoss(), "the last phase's");
+    assertEquals(49.95, total.wallSeconds(), 1e-9, "from the run's start to its end");
   }
 
   @Test
@@ -83,22 +83,21 @@ class CompareCommandTest {
     assertEquals(
         """
         run                        recipe  state      started                  backend
-        demo-20261207-150102-a1b2  demo    COMPLETED  2026-12-07 15:01:02 UTC  local
-        demo-20261207-151544-c3d4  demo    COMPLETED  2026-12-07 15:15:44 UTC  local
+        demo-20261207-153213-4f2a  demo    COMPLETED  2026-12-07 15:32:13 UTC  local
+        demo-20261207-153312-9b1c  demo    COMPLETED  2026-12-07 15:33:12 UTC  local
 
-        run                        phase   state      steps  loss      eval loss  wall time  GPU-hours
-        demo-20261207-150102-a1b2  easy    COMPLETED    900  0.000909  0.407          14.2s       0.00
-                                   medium  COMPLETED   1050  0.0027    0.0313         16.1s       0.00
-                                   hard    COMPLETED   1050  0.000873  0.0008         16.1s       0.00
-                                   total   COMPLETED   3000  0.000873  0.0008         46.6s       0.00
-        demo-20261207-151544-c3d4  easy    COMPLETED    900  0.000453  0.4071         14.2s       0.00
-                                   medium  COMPLETED   1050  0.0018    0.0862         16.3s       0.00
-                                   hard    COMPLETED   1050  0.000444  0.0021         16.0s       0.00
-                                   total   COMPLETED   3000  0.000444  0.0021         46.8s       0.00
+        run                        phase   state      steps  loss    eval loss  wall time  GPU-hours
+        demo-20261207-153213-4f2a  easy    COMPLETED    900  0.0005  0.407          17.2s       0.00
+                                   medium  COMPLETED   1050  0.0006  0.0313         15.8s       0.00
+                                   hard    COMPLETED   1050  0.001   0.000841       15.9s       0.00
+                                   total   COMPLETED   3000  0.001   0.000841       50.0s       0.00
+        demo-20261207-153312-9b1c  easy    COMPLETED    900  0.0005  0.407          14.8s       0.00
+                                   medium  COMPLETED   1050  0.0005  0.02964        15.7s       0.00
+                                   hard    COMPLETED   1050  0.0011  0.00071        15.1s       0.00
+                                   total   COMPLETED   3000  0.0011  0.00071        47.1s       0.00
 
-        recipe setting          demo-20261207-150102-a1b2  demo-20261207-151544-c3d4
+        recipe setting          demo-20261207-153213-4f2a  demo-20261207-153312-9b1c
         phases[1].optimizer.lr  0.01                       0.003
-        phases[2].config.seed   0                          1
         """,
         result.out());
   }
@@ -112,9 +111,9 @@ class CompareCommandTest {
     JsonNode medium = json.at("/runs/1/phases/1");
     assertEquals("medium", medium.get("phase").asText());
     assertEquals(1050, medium.get("steps").asLong());
-    assertEquals(0.0018, medium.get("loss").asDouble());
-    assertEquals(0.0862, medium.get("evalLoss").asDouble());
-    assertEquals(0.0021, json.at("/runs/1/total/evalLoss").asDouble());
+    assertEquals(0.0005, medium.get("loss").asDouble());
+    assertEquals(0.029638, medium.get("evalLoss").asDouble());
+    assertEquals(0.00071, json.at("/runs/1/total/evalLoss").asDouble());
     assertEquals(B, json.at("/runs/1/runId").asText());
     assertEquals("phases[1].optimizer.lr", json.at("/recipeDifferences/0/path").asText());
     assertEquals("[0.01,0.003]", json.at("/recipeDifferences/0/values").toString());

@@ -66,7 +66,7 @@ class CompareInChromiumTest {
       assertTrue(legends.contains(CompareCommandTest.A), legends);
       assertTrue(legends.contains(CompareCommandTest.B), legends);
       String phases = chromium.text("#phases");
-      assertTrue(phases.contains("total") && phases.contains("0.000873"), phases);
+      assertTrue(phases.contains("total") && phases.contains("0.000841"), phases);
       assertEquals(
           "0.003", chromium.text("#recipe-differences td.changed").lines().findFirst().orElse(""));
       assertEquals(

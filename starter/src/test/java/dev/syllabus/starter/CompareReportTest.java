@@ -120,8 +120,8 @@ class CompareReportTest {
     assertTrue(eval.log(), "every held-out loss is above 0");
     assertEquals(0L, eval.x().get(0));
     assertEquals(3000L, eval.x().get(eval.x().size() - 1));
-    assertEquals(0.0008, eval.y().get(0).get(eval.x().size() - 1), "A's last");
-    assertEquals(0.0021, eval.y().get(1).get(eval.x().size() - 1), "B's last");
+    assertEquals(0.000841, eval.y().get(0).get(eval.x().size() - 1), "A's last");
+    assertEquals(0.00071, eval.y().get(1).get(eval.x().size() - 1), "B's last");
     assertEquals(
         List.of("easy", "medium", "hard"),
         data.runs().get(0).phases().stream().map(CompareReport.PhaseBand::name).toList());

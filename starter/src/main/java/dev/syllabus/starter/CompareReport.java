@@ -59,9 +59,11 @@ final class CompareReport {
   /** The page for {@code comparison}, made of {@code records} in the same order. */
   static String html(Comparison comparison, List<RunRecord> records, Instant made) {
     StringBuilder page = new StringBuilder();
+    List<String> ids = comparison.runs().stream().map(Comparison.Run::runId).toList();
     String title =
-        "Syllabus: "
-            + String.join(" vs ", comparison.runs().stream().map(Comparison.Run::runId).toList());
+        ids.size() <= 3
+            ? "Syllabus: " + String.join(" vs ", ids)
+            : "Syllabus: " + ids.size() + " runs compared";
     page.append("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         .append("<title>")
@@ -98,12 +100,11 @@ final class CompareReport {
   // --- the tables ----------------------------------------------------------------------------
 
   private static String runsTable(Comparison comparison, List<RunRecord> records) {
-    StringBuilder html = new StringBuilder("<table id=\"runs\">\n<thead><tr>");
-    for (String h :
-        List.of("run", "recipe", "state", "step", "started", "ended", "backend", "Syllabus")) {
-      html.append("<th>").append(escape(h)).append("</th>");
-    }
-    html.append("</tr></thead>\n<tbody>\n");
+    StringBuilder html =
+        new StringBuilder("<table id=\"runs\">\n")
+            .append(
+                header("run", "recipe", "state", "step", "started", "ended", "backend", "Syllabus"))
+            .append("<tbody>\n");
     for (int i = 0; i < comparison.runs().size(); i++) {
       Comparison.Run run = comparison.runs().get(i);
       RunRecord record = records.get(i);
@@ -139,12 +140,18 @@ final class CompareReport {
   }
 
   private static String phasesTable(Comparison comparison) {
-    StringBuilder html = new StringBuilder("<table id=\"phases\">\n<thead><tr>");
-    for (String h :
-        List.of("run", "phase", "state", "steps", "loss", "eval loss", "wall time", "GPU-hours")) {
-      html.append("<th>").append(escape(h)).append("</th>");
-    }
-    html.append("</tr></thead>\n");
+    StringBuilder html =
+        new StringBuilder("<table id=\"phases\">\n")
+            .append(
+                header(
+                    "run",
+                    "phase",
+                    "state",
+                    "steps",
+                    "loss",
+                    "eval loss",
+                    "wall time",
+                    "GPU-hours"));
     for (int i = 0; i < comparison.runs().size(); i++) {
       Comparison.Run run = comparison.runs().get(i);
       html.append("<tbody>\n");
@@ -243,6 +250,14 @@ final class CompareReport {
           .append(swatch(i))
           .append(escape(comparison.runs().get(i).runId()))
           .append("</th>");
+    }
+    return html.append("</tr></thead>\n").toString();
+  }
+
+  private static String header(String... columns) {
+    StringBuilder html = new StringBuilder("<thead><tr>");
+    for (String column : columns) {
+      html.append("<th>").append(escape(column)).append("</th>");
     }
     return html.append("</tr></thead>\n").toString();
   }

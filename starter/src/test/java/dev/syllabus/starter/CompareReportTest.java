@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.syllabus.activities.record.RunRecord;
 import dev.syllabus.activities.record.RunRecords;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -24,56 +24,15 @@ class CompareReportTest {
     return RunRecords.read(CompareCommandTest.fixture(run));
   }
 
-  /** The fixture {@code A} with {@code HOSTILE} in its recipe, its message and its phase name. */
+  /** The fixture {@code A} with {@code HOSTILE} in its recipe, its message and a phase's name. */
   private static RunRecord hostile() throws Exception {
-    RunRecord a = fixture(CompareCommandTest.A);
-    ObjectNode recipe = a.resolvedRecipe().deepCopy();
-    recipe.put("description", HOSTILE);
-    List<RunRecord.PhaseRecord> phases = new ArrayList<>(a.phases());
-    RunRecord.PhaseRecord p = phases.get(0);
-    phases.set(
-        0,
-        new RunRecord.PhaseRecord(
-            p.index(),
-            HOSTILE,
-            p.framework(),
-            p.workload(),
-            p.state(),
-            p.stepStart(),
-            p.stepEnd(),
-            p.step(),
-            p.attempts(),
-            p.startedAt(),
-            p.endedAt(),
-            p.runningSeconds(),
-            p.queuedSeconds(),
-            p.pausedSeconds(),
-            p.handoffSeconds(),
-            p.gpus(),
-            p.gpuHours(),
-            p.images(),
-            p.loss(),
-            p.evalLoss(),
-            p.output(),
-            p.message(),
-            p.series()));
-    return new RunRecord(
-        a.schema(),
-        a.runId(),
-        a.recipe(),
-        recipe,
-        a.syllabusVersion(),
-        a.backend(),
-        a.retryOf(),
-        "FAILED",
-        HOSTILE,
-        a.startedAt(),
-        a.endedAt(),
-        a.updatedAt(),
-        a.step(),
-        a.totalSteps(),
-        phases,
-        a.lineage());
+    ObjectNode a =
+        (ObjectNode)
+            RunView.JSON.readTree(CompareCommandTest.fixture(CompareCommandTest.A).toFile());
+    ((ObjectNode) a.get("resolvedRecipe")).put("description", HOSTILE);
+    ((ObjectNode) a.get("phases").get(0)).put("name", HOSTILE);
+    a.put("state", "FAILED").put("message", HOSTILE);
+    return RunView.JSON.treeToValue(a, RunRecord.class);
   }
 
   private static String page(List<RunRecord> records) {
@@ -130,57 +89,17 @@ class CompareReportTest {
 
   @Test
   void aLossThatIsNotAboveZeroGetsALinearScale() throws Exception {
-    RunRecord a = fixture(CompareCommandTest.A);
-    RunRecord.PhaseRecord p = a.phases().get(0);
-    List<RunRecord.Point> points = new ArrayList<>(p.series().points());
-    points.add(new RunRecord.Point(899, -0.5, null, 0.01));
-    RunRecord.PhaseRecord negative =
-        new RunRecord.PhaseRecord(
-            p.index(),
-            p.name(),
-            p.framework(),
-            p.workload(),
-            p.state(),
-            p.stepStart(),
-            p.stepEnd(),
-            p.step(),
-            p.attempts(),
-            p.startedAt(),
-            p.endedAt(),
-            p.runningSeconds(),
-            p.queuedSeconds(),
-            p.pausedSeconds(),
-            p.handoffSeconds(),
-            p.gpus(),
-            p.gpuHours(),
-            p.images(),
-            p.loss(),
-            p.evalLoss(),
-            p.output(),
-            p.message(),
-            new RunRecord.Series(points.size(), points));
-    List<RunRecord.PhaseRecord> phases = new ArrayList<>(a.phases());
-    phases.set(0, negative);
-    RunRecord record =
-        new RunRecord(
-            a.schema(),
-            a.runId(),
-            a.recipe(),
-            a.resolvedRecipe(),
-            a.syllabusVersion(),
-            a.backend(),
-            a.retryOf(),
-            a.state(),
-            a.message(),
-            a.startedAt(),
-            a.endedAt(),
-            a.updatedAt(),
-            a.step(),
-            a.totalSteps(),
-            phases,
-            a.lineage());
+    ObjectNode a =
+        (ObjectNode)
+            RunView.JSON.readTree(CompareCommandTest.fixture(CompareCommandTest.A).toFile());
+    ((ArrayNode) a.at("/phases/0/series/points"))
+        .addObject()
+        .put("step", 899)
+        .put("loss", -0.5)
+        .put("learningRate", 0.01);
 
-    CompareReport.Data data = CompareReport.data(List.of(record));
+    CompareReport.Data data =
+        CompareReport.data(List.of(RunView.JSON.treeToValue(a, RunRecord.class)));
 
     assertFalse(data.charts().get(0).log(), "training loss with a value below 0");
     assertTrue(data.charts().get(1).log(), "held-out loss, all above 0");

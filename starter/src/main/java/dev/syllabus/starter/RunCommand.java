@@ -13,10 +13,8 @@ import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import io.temporal.common.SearchAttributes;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -57,7 +55,10 @@ final class RunCommand implements Callable<Integer> {
       description = "override a recipe field, e.g. phases[1].optimizer.lr=1.0e-5")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--wait", description = "wait until the run ends; exit 0 only if it completed")
+  @Option(
+      names = "--wait",
+      description =
+          "wait until the run ends, showing its progress on stderr; exit 0 only if it completed")
   boolean wait;
 
   @Option(names = "--json", description = "with --wait, print the final status as JSON")
@@ -88,12 +89,7 @@ final class RunCommand implements Callable<Integer> {
       if (!wait) {
         return Exit.OK;
       }
-      try {
-        WorkflowStub.fromTyped(run).getResult(RunStatus.class);
-      } catch (WorkflowException e) {
-        // The status below says how it ended.
-      }
-      RunStatus end = RunView.fetch(temporal.client(), id);
+      RunStatus end = WaitProgress.await(temporal.client(), id, spec.commandLine().getErr());
       spec.commandLine().getOut().print(json ? RunView.json(end) + "\n" : RunView.table(end));
       return RunView.exitCodeOf(end.state());
     }

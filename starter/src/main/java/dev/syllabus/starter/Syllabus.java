@@ -31,6 +31,7 @@ import picocli.CommandLine.Mixin;
       StatusCommand.class,
       ListCommand.class,
       LogsCommand.class,
+      CompareCommand.class,
       ControlCommand.Pause.class,
       ControlCommand.Resume.class,
       ControlCommand.Advance.class,

@@ -31,6 +31,7 @@ class HelpTest {
             "status",
             "list",
             "logs",
+            "compare",
             "pause",
             "resume",
             "advance",

@@ -295,8 +295,9 @@ final class CurriculumView {
     if (p.attempt() > 1) { // the first is the usual case; a retried job is worth a glance
       line.append(" · attempt ").append(p.attempt());
     }
+    // A paused phase usually saved at the step it stopped at; say so only when it did not.
     boolean stopped = p.state() == PhaseState.PAUSED || p.state() == PhaseState.PREEMPTED;
-    if (stopped && p.checkpoint() != null) {
+    if (stopped && p.checkpoint() != null && p.checkpoint() != p.step()) {
       line.append(" · resumes from step ").append(p.checkpoint());
     }
     if (p.artifacts() != null && p.artifacts().model() != null) {

@@ -107,6 +107,35 @@ class CurriculumViewTest {
   }
 
   @Test
+  void aPhasePausedAtItsCheckpointSaysSoOnce() {
+    RunStatus paused =
+        run(
+            RunState.PAUSED,
+            161,
+            null,
+            new PhaseStatus(
+                0,
+                "easy",
+                "tiny",
+                "train",
+                PhaseState.PAUSED,
+                0,
+                900,
+                161,
+                0.0005,
+                0.3949,
+                1,
+                null,
+                null,
+                161L,
+                1));
+
+    assertEquals(
+        "- **0 easy** · PAUSED · steps 0 → 900, at 161 · loss 0.0005 · eval loss 0.3949",
+        CurriculumView.details(paused).lines().filter(l -> l.startsWith("- ")).findFirst().get());
+  }
+
+  @Test
   void detailsHaveNoTableTheWebUiWouldRunTogether() {
     RunStatus started =
         run(

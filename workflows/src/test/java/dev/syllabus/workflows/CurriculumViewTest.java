@@ -22,22 +22,7 @@ class CurriculumViewTest {
             RunState.PAUSED,
             154,
             "paused (from the temporal CLI)",
-            new PhaseStatus(
-                0,
-                "easy",
-                "tiny",
-                "train",
-                PhaseState.PAUSED,
-                0,
-                900,
-                154,
-                0.00049,
-                0.39494,
-                1,
-                null,
-                "paused (from the temporal CLI)",
-                150L,
-                1),
+            phase(0, "easy", PhaseState.PAUSED, 0, 900, 154, 0.00049, 0.39494, 1, 150L),
             pending(1, "medium", 900, 1950),
             pending(2, "hard", 1950, 3000));
 
@@ -61,38 +46,9 @@ class CurriculumViewTest {
             RunState.RUNNING,
             1200,
             null,
-            new PhaseStatus(
-                0,
-                "easy",
-                "tiny",
-                "train",
-                PhaseState.ADVANCED,
-                0,
-                900,
-                450,
-                0.01,
-                0.5,
-                1,
-                model("demo-x/0-easy/checkpoint-450"),
-                "good enough",
-                450L,
-                2),
-            new PhaseStatus(
-                1,
-                "medium",
-                "tiny",
-                "train",
-                PhaseState.RUNNING,
-                900,
-                1950,
-                1200,
-                0.02,
-                null,
-                2,
-                null,
-                null,
-                1150L,
-                0),
+            phase(0, "easy", PhaseState.ADVANCED, 0, 900, 450, 0.01, 0.5, 1, 450L)
+                .withArtifacts(model("demo-x/0-easy/checkpoint-450")),
+            phase(1, "medium", PhaseState.RUNNING, 900, 1950, 1200, 0.02, null, 2, 1150L),
             pending(2, "hard", 1950, 3000));
 
     String details = CurriculumView.details(running);
@@ -113,22 +69,7 @@ class CurriculumViewTest {
             RunState.PAUSED,
             161,
             null,
-            new PhaseStatus(
-                0,
-                "easy",
-                "tiny",
-                "train",
-                PhaseState.PAUSED,
-                0,
-                900,
-                161,
-                0.0005,
-                0.3949,
-                1,
-                null,
-                null,
-                161L,
-                1));
+            phase(0, "easy", PhaseState.PAUSED, 0, 900, 161, 0.0005, 0.3949, 1, 161L));
 
     assertEquals(
         "- **0 easy** · PAUSED · steps 0 → 900, at 161 · loss 0.0005 · eval loss 0.3949",
@@ -164,21 +105,35 @@ class CurriculumViewTest {
   }
 
   private static PhaseStatus pending(int index, String name, long start, long end) {
+    return phase(index, name, PhaseState.PENDING, start, end, start, null, null, 0, null);
+  }
+
+  private static PhaseStatus phase(
+      int index,
+      String name,
+      PhaseState state,
+      long start,
+      long end,
+      long step,
+      Double loss,
+      Double evalLoss,
+      int attempt,
+      Long checkpoint) {
     return new PhaseStatus(
         index,
         name,
         "tiny",
         "train",
-        PhaseState.PENDING,
+        state,
         start,
         end,
-        start,
+        step,
+        loss,
+        evalLoss,
+        attempt,
         null,
         null,
-        0,
-        null,
-        null,
-        null,
+        checkpoint,
         0);
   }
 

@@ -136,18 +136,24 @@ final class Chromium implements AutoCloseable {
       options.addArguments("--no-sandbox"); // Chromium refuses to sandbox itself as root
     }
     ChromeDriver driver = new ChromeDriver(service, options);
-    // --window-size is the window's, with whatever it draws around the page: make the page's
-    // viewport that size, so that screenshots show a page as a WIDTH×HEIGHT screen does.
-    @SuppressWarnings("unchecked")
-    List<Number> frame =
-        (List<Number>)
-            driver.executeScript("return [outerWidth - innerWidth, outerHeight - innerHeight];");
-    driver
-        .manage()
-        .window()
-        .setSize(new Dimension(WIDTH + frame.get(0).intValue(), HEIGHT + frame.get(1).intValue()));
-    driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
-    driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+    try {
+      // --window-size is the window's, with whatever it draws around the page: make the page's
+      // viewport that size, so that screenshots show a page as a WIDTH×HEIGHT screen does.
+      @SuppressWarnings("unchecked")
+      List<Number> frame =
+          (List<Number>)
+              driver.executeScript("return [outerWidth - innerWidth, outerHeight - innerHeight];");
+      driver
+          .manage()
+          .window()
+          .setSize(
+              new Dimension(WIDTH + frame.get(0).intValue(), HEIGHT + frame.get(1).intValue()));
+      driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
+      driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+    } catch (RuntimeException e) {
+      driver.quit();
+      throw e;
+    }
     return new Chromium(driver);
   }
 

@@ -74,9 +74,13 @@ final class Chromium implements AutoCloseable {
       Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
 
   private final ChromeDriver driver;
+  private final int width;
+  private final int height;
 
-  private Chromium(ChromeDriver driver) {
+  private Chromium(ChromeDriver driver, int width, int height) {
     this.driver = driver;
+    this.width = width;
+    this.height = height;
   }
 
   /** What the browser tests miss on this machine, or empty when they can run. */
@@ -113,6 +117,11 @@ final class Chromium implements AutoCloseable {
    * log goes to {@code log}.
    */
   static Chromium start(Path log) throws IOException {
+    return start(log, WIDTH, HEIGHT);
+  }
+
+  /** Starts a headless Chromium whose page is {@code width}×{@code height} pixels. */
+  static Chromium start(Path log, int width, int height) throws IOException {
     CDP_VERSIONS.setLevel(Level.SEVERE);
     Files.createDirectories(log.toAbsolutePath().getParent());
     ChromeDriverService service =
@@ -126,7 +135,8 @@ final class Chromium implements AutoCloseable {
     options.addArguments(
         "--headless=new",
         "--disable-gpu",
-        "--window-size=" + WIDTH + "," + HEIGHT,
+        "--window-size=" + width + "," + height,
+        "--hide-scrollbars",
         // This machine's network refuses Chromium's own connections: make none.
         "--disable-background-networking",
         "--disable-component-update",
@@ -138,7 +148,7 @@ final class Chromium implements AutoCloseable {
     ChromeDriver driver = new ChromeDriver(service, options);
     try {
       // --window-size is the window's, with whatever it draws around the page: make the page's
-      // viewport that size, so that screenshots show a page as a WIDTH×HEIGHT screen does.
+      // viewport that size, so that screenshots show the page as a screen of that size does.
       @SuppressWarnings("unchecked")
       List<Number> frame =
           (List<Number>)
@@ -147,14 +157,14 @@ final class Chromium implements AutoCloseable {
           .manage()
           .window()
           .setSize(
-              new Dimension(WIDTH + frame.get(0).intValue(), HEIGHT + frame.get(1).intValue()));
+              new Dimension(width + frame.get(0).intValue(), height + frame.get(1).intValue()));
       driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
       driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
     } catch (RuntimeException e) {
       driver.quit();
       throw e;
     }
-    return new Chromium(driver);
+    return new Chromium(driver, width, height);
   }
 
   /** The WebDriver, for what this class does not do itself. */
@@ -165,6 +175,14 @@ final class Chromium implements AutoCloseable {
   /** Opens {@code url} and waits for its load event. */
   void open(String url) {
     driver.get(url);
+  }
+
+  /**
+   * Runs {@code javaScript} in the page (its {@code arguments} as {@code arguments[0]}, …) and
+   * returns its value: a String, Long, Double, Boolean, List, Map, or null.
+   */
+  Object script(String javaScript, Object... arguments) {
+    return driver.executeScript(javaScript, arguments);
   }
 
   /** The text a person sees on the page, its frames' included. */
@@ -244,11 +262,11 @@ final class Chromium implements AutoCloseable {
     Map<String, Object> metrics = driver.executeCdpCommand("Page.getLayoutMetrics", Map.of());
     @SuppressWarnings("unchecked")
     Map<String, Object> content = (Map<String, Object>) metrics.get("cssContentSize");
-    double width = Math.max(WIDTH, Math.ceil(((Number) content.get("width")).doubleValue()));
-    double height =
+    double shotWidth = Math.max(width, Math.ceil(((Number) content.get("width")).doubleValue()));
+    double shotHeight =
         Math.min(
             MAX_SHOT_HEIGHT,
-            Math.max(HEIGHT, Math.ceil(((Number) content.get("height")).doubleValue())));
+            Math.max(height, Math.ceil(((Number) content.get("height")).doubleValue())));
     Map<String, Object> shot =
         driver.executeCdpCommand(
             "Page.captureScreenshot",
@@ -258,7 +276,7 @@ final class Chromium implements AutoCloseable {
                 "captureBeyondViewport",
                 true,
                 "clip",
-                Map.of("x", 0, "y", 0, "width", width, "height", height, "scale", 1)));
+                Map.of("x", 0, "y", 0, "width", shotWidth, "height", shotHeight, "scale", 1)));
     if (png.toAbsolutePath().getParent() != null) {
       Files.createDirectories(png.toAbsolutePath().getParent());
     }

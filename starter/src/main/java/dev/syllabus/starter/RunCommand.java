@@ -129,24 +129,29 @@ final class RunCommand implements Callable<Integer> {
         + ")";
   }
 
+  /**
+   * The recipe in Markdown, for the Web UI's details: its description, then one list item per phase
+   * (the Web UI draws tables without any space between their cells).
+   */
   static String details(Recipe r) {
     StringBuilder out = new StringBuilder();
     if (!r.description().isBlank()) {
       out.append(r.description()).append("\n\n");
     }
-    out.append("| # | phase | framework/workload | steps |\n|---|---|---|---|\n");
     var ranges = r.stepRanges();
     for (int i = 0; i < r.phases().size(); i++) {
       Phase p = r.phases().get(i);
-      out.append("| ")
+      out.append("- **")
           .append(i)
-          .append(" | ")
+          .append(' ')
           .append(p.name())
-          .append(" | ")
+          .append("** · ")
           .append(p.frameworkWorkload())
-          .append(" | ")
-          .append(ranges.get(i))
-          .append(" |\n");
+          .append(" · steps ")
+          .append(ranges.get(i).start())
+          .append(" → ")
+          .append(ranges.get(i).end())
+          .append('\n');
     }
     return out.toString();
   }

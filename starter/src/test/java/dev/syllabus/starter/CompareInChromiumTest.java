@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,6 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class CompareInChromiumTest {
+  private static final int WIDTH = 1400;
+  private static final int HEIGHT = 900;
+
   @TempDir Path home;
 
   /** For each chart, how many of its canvas's pixels are each run's colour. */
@@ -41,7 +45,7 @@ class CompareInChromiumTest {
 
   @Test
   void theReportDrawsEveryRunsCurvesWithTheTables() throws Exception {
-    ComparePage.assumeChromium();
+    Chromium.assumeInstalled();
     CompareCommandTest.storeTheFixtures(home);
     Path page = home.resolve("compare.html");
     Cli.Result result =
@@ -49,9 +53,13 @@ class CompareInChromiumTest {
             .run("compare", CompareCommandTest.A, CompareCommandTest.B, "--html", page.toString());
     assertEquals(0, result.exitCode(), result.err());
 
-    try (ComparePage chromium =
-        ComparePage.open(page, Path.of("target", "chromedriver-compare.log"))) {
-      chromium.waitUntilDrawn();
+    try (Chromium chromium =
+        Chromium.start(Path.of("target", "chromedriver-compare.log"), WIDTH, HEIGHT)) {
+      chromium.open(page.toUri().toString());
+      chromium.waitFor(
+          Duration.ofSeconds(20),
+          "the page's script to draw its charts (body[data-drawn])",
+          driver -> "true".equals(chromium.script("return document.body.dataset.drawn || ''")));
 
       @SuppressWarnings("unchecked")
       List<List<Number>> counts =
@@ -62,13 +70,13 @@ class CompareInChromiumTest {
           assertTrue(pixels.intValue() > 200, "every run's line drawn: " + counts);
         }
       }
-      String legends = chromium.text(".u-legend");
+      String legends = text(chromium, ".u-legend");
       assertTrue(legends.contains(CompareCommandTest.A), legends);
       assertTrue(legends.contains(CompareCommandTest.B), legends);
-      String phases = chromium.text("#phases");
+      String phases = text(chromium, "#phases");
       assertTrue(phases.contains("total") && phases.contains("0.000841"), phases);
       assertEquals(
-          "0.003", chromium.text("#recipe-differences td.changed").lines().findFirst().orElse(""));
+          "0.003", text(chromium, "#recipe-differences td.changed").lines().findFirst().orElse(""));
       assertEquals(
           0L,
           chromium.script("return performance.getEntriesByType('resource').length"),
@@ -82,5 +90,13 @@ class CompareInChromiumTest {
         Files.copy(shot, Path.of(docs, "compare.png"), StandardCopyOption.REPLACE_EXISTING);
       }
     }
+  }
+
+  /** The text a person sees in the elements {@code selector} matches, one line each. */
+  private static String text(Chromium chromium, String selector) {
+    return String.valueOf(
+        chromium.script(
+            "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText).join('\\n')",
+            selector));
   }
 }

@@ -231,7 +231,9 @@ final class CurriculumView {
   }
 
   /**
-   * The run as a Markdown table, for the Web UI's current details, and why a phase is preempted.
+   * The run in Markdown, for the Web UI's current details: a line for the run, then one list item
+   * per phase (its state, global steps, losses), and why a phase is preempted. A list, not a table:
+   * the Web UI draws tables without any space between their cells.
    */
   static String details(RunStatus s) {
     StringBuilder out = new StringBuilder();
@@ -241,46 +243,15 @@ final class CurriculumView {
         .append(s.state())
         .append(" · step ")
         .append(s.step())
-        .append(" / ")
+        .append(" of ")
         .append(s.totalSteps())
         .append(String.format(Locale.ROOT, " (t = %.3f)", s.t()));
     if (s.message() != null) {
-      out.append(" · ").append(s.message());
+      out.append('\n').append(s.message());
     }
-    out.append("\n\n| # | phase | state | steps | step | loss | eval loss | model |\n")
-        .append("|---|---|---|---|---|---|---|---|\n");
+    out.append("\n\n");
     for (PhaseStatus p : s.phases()) {
-      String model =
-          p.artifacts() != null && p.artifacts().model() != null
-              ? p.artifacts().model().path() != null
-                  ? p.artifacts().model().path()
-                  : p.artifacts().model().uri()
-              : "–";
-      out.append("| ")
-          .append(p.index())
-          .append(" | ")
-          .append(p.name())
-          .append(" (")
-          .append(p.framework())
-          .append('/')
-          .append(p.workload())
-          .append(')')
-          .append(" | ")
-          .append(p.state())
-          .append(" | [")
-          .append(p.stepStart())
-          .append(", ")
-          .append(p.stepEnd())
-          .append(')')
-          .append(" | ")
-          .append(p.step())
-          .append(" | ")
-          .append(PhaseView.format(p.loss()))
-          .append(" | ")
-          .append(PhaseView.format(p.evalLoss()))
-          .append(" | ")
-          .append(model)
-          .append(" |\n");
+      out.append("- ").append(phaseLine(p)).append('\n');
     }
     for (PhaseStatus p : s.phases()) {
       if (p.state() == PhaseState.PREEMPTED && p.message() != null) {
@@ -294,5 +265,47 @@ final class CurriculumView {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * One phase on one line: {@code **0 easy** · PAUSED · steps 0 → 900, at 154 · loss 0.0005 · eval
+   * loss 0.3949 · resumes from step 150}, with what it has not got left out.
+   */
+  private static String phaseLine(PhaseStatus p) {
+    StringBuilder line = new StringBuilder();
+    line.append("**")
+        .append(p.index())
+        .append(' ')
+        .append(p.name())
+        .append("** · ")
+        .append(p.state())
+        .append(" · steps ")
+        .append(p.stepStart())
+        .append(" → ")
+        .append(p.stepEnd());
+    if (p.step() > p.stepStart() && p.step() < p.stepEnd()) {
+      line.append(", at ").append(p.step());
+    }
+    if (p.loss() != null) {
+      line.append(" · loss ").append(PhaseView.format(p.loss()));
+    }
+    if (p.evalLoss() != null) {
+      line.append(" · eval loss ").append(PhaseView.format(p.evalLoss()));
+    }
+    if (p.attempt() > 1) { // the first is the usual case; a retried job is worth a glance
+      line.append(" · attempt ").append(p.attempt());
+    }
+    // A paused phase usually saved at the step it stopped at; say so only when it did not.
+    boolean stopped = p.state() == PhaseState.PAUSED || p.state() == PhaseState.PREEMPTED;
+    if (stopped && p.checkpoint() != null && p.checkpoint() != p.step()) {
+      line.append(" · resumes from step ").append(p.checkpoint());
+    }
+    if (p.artifacts() != null && p.artifacts().model() != null) {
+      ArtifactRef model = p.artifacts().model();
+      line.append(" · model `")
+          .append(model.path() != null ? model.path() : model.uri())
+          .append('`');
+    }
+    return line.toString();
   }
 }

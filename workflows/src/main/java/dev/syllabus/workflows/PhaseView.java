@@ -302,38 +302,52 @@ final class PhaseView {
         && !Objects.equals(status.message(), reportedMessage);
   }
 
+  /**
+   * The phase in Markdown, for the Web UI's current details: a line for the phase, then one list
+   * item per fact, named (the Web UI draws tables without any space between their cells).
+   */
   private String details() {
     StringBuilder out = new StringBuilder();
     out.append("**")
         .append(status.name())
-        .append("** · ")
+        .append("** · phase ")
+        .append(status.index())
+        .append(" · ")
         .append(task.phase().frameworkWorkload())
         .append(" · steps ")
-        .append(task.steps())
+        .append(task.steps().start())
+        .append(" → ")
+        .append(task.steps().end())
         .append(" of ")
-        .append(task.totalSteps());
-    if (status.attempt() > 0) {
-      out.append(" · attempt ").append(status.attempt());
-    }
-    out.append(
-        "\n\n| state | step | loss | eval loss | checkpoint | job |\n|---|---|---|---|---|---|\n");
-    out.append("| ")
+        .append(task.totalSteps())
+        .append("\n\n- state: ")
         .append(status.state())
-        .append(" | ")
+        .append("\n- step: ")
         .append(status.step())
-        .append(" / ")
-        .append(status.stepEnd())
-        .append(" | ")
+        .append(" of ")
+        .append(task.steps().start())
+        .append(" → ")
+        .append(task.steps().end())
+        .append("\n- loss: ")
         .append(format(status.loss()))
-        .append(" | ")
+        .append(" · eval loss: ")
         .append(format(status.evalLoss()))
-        .append(" | ")
-        .append(checkpoint != null ? "checkpoint-" + checkpoint : "–")
-        .append(" | ")
-        .append(job != null ? job.name() : "–")
-        .append(" |\n");
+        .append('\n');
+    if (status.attempt() > 0) {
+      out.append("- attempt: ").append(status.attempt()).append('\n');
+    }
+    if (checkpoint != null) {
+      out.append("- checkpoint: `checkpoint-")
+          .append(checkpoint)
+          .append("`, at step ")
+          .append(task.steps().start() + checkpoint)
+          .append('\n');
+    }
+    if (job != null) {
+      out.append("- job: `").append(job.name()).append("`\n");
+    }
     if (status.message() != null) {
-      out.append("\n").append(status.message()).append('\n');
+      out.append('\n').append(status.message()).append('\n');
     }
     return out.toString();
   }

@@ -32,6 +32,9 @@ import picocli.CommandLine.Spec;
       "Needs a Temporal with a visibility store: the Temporal CLI's dev server, a",
       "self-hosted Temporal, Temporal Cloud; not the in-process server that",
       "`syllabus dev` runs without the Temporal CLI.",
+      "With --records, or when no Temporal answers (after `demo`, whose Temporal",
+      "ends with it), the runs recorded in $SYLLABUS_HOME/runs/*/record.json,",
+      "each as its record last said.",
       "",
       "Example: syllabus list --state failed --recipe sft-then-grpo --limit 5"
     })
@@ -60,6 +63,13 @@ final class ListCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print a JSON array, one object a run (for scripts)")
   boolean json;
 
+  @Option(
+      names = "--records",
+      description =
+          "list the runs recorded in $SYLLABUS_HOME/runs instead of asking Temporal (also those"
+              + " Temporal no longer keeps)")
+  boolean records;
+
   @Override
   public Integer call() {
     ListedRun.State wanted = state == null ? null : ListedRun.State.parse(state);
@@ -70,19 +80,46 @@ final class ListCommand implements Callable<Integer> {
     if (limit < 1) {
       throw new Exit.BadInput("--limit: must be at least 1, not " + limit);
     }
-    PrintWriter out = spec.commandLine().getOut();
-    try (Temporal temporal = parent.temporal.connect()) {
-      List<ListedRun> runs = fetch(temporal, wanted);
-      Instant now = Instant.now();
-      if (json) {
-        out.println(ListedRun.json(runs, now));
-      } else if (runs.isEmpty()) {
-        out.println("no runs" + (wanted != null || recipe != null ? " that match" : "") + ".");
-      } else {
-        out.print(ListedRun.table(runs, now, ZoneId.systemDefault()));
-      }
-      return Exit.OK;
+    if (records) {
+      return show(fromRecords(wanted));
     }
+    Temporal temporal;
+    try {
+      temporal = parent.temporal.connect();
+    } catch (Exit.Failed unreachable) {
+      if (parent.temporal.onThisMachine()) {
+        // Nothing answers where a local Temporal would: the runs live on in their records.
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(
+            "syllabus: "
+                + unreachable.getMessage()
+                + "; showing the runs recorded in "
+                + parent.paths.runs()
+                + ", as their records last said");
+        return show(fromRecords(wanted));
+      }
+      throw unreachable;
+    }
+    try (temporal) {
+      return show(fetch(temporal, wanted));
+    }
+  }
+
+  private List<ListedRun> fromRecords(ListedRun.State wanted) {
+    return RecordedRuns.list(parent.paths.runs(), wanted, recipe, limit);
+  }
+
+  private int show(List<ListedRun> runs) {
+    PrintWriter out = spec.commandLine().getOut();
+    Instant now = Instant.now();
+    if (json) {
+      out.println(ListedRun.json(runs, now));
+    } else if (runs.isEmpty()) {
+      out.println("no runs" + (state != null || recipe != null ? " that match" : "") + ".");
+    } else {
+      out.print(ListedRun.table(runs, now, ZoneId.systemDefault()));
+    }
+    return Exit.OK;
   }
 
   private List<ListedRun> fetch(Temporal temporal, ListedRun.State wanted) {

@@ -219,6 +219,19 @@ public final class TemporalOptions {
     return settings().namespace();
   }
 
+  /** Whether the Temporal these settings reach would run on this machine (a loopback address). */
+  boolean onThisMachine() {
+    String address = address();
+    String host;
+    if (address.startsWith("[") && address.contains("]")) {
+      host = address.substring(1, address.indexOf(']'));
+    } else {
+      int colon = address.lastIndexOf(':');
+      host = colon < 0 ? address : address.substring(0, colon);
+    }
+    return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1");
+  }
+
   /**
    * The namespace for {@code dev} and {@code demo}, which serve a Temporal of their own: {@code
    * --namespace}, else {@code TEMPORAL_NAMESPACE}, else {@code default}; the profile file is for

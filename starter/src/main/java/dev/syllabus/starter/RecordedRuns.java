@@ -1,0 +1,110 @@
+package dev.syllabus.starter;
+
+import dev.syllabus.activities.record.RunRecord;
+import dev.syllabus.activities.record.RunRecord.PhaseRecord;
+import dev.syllabus.activities.record.RunRecords;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The runs {@code syllabus list} finds in their records ({@code <store>/<run>/record.json}) rather
+ * than in Temporal: those Temporal no longer keeps, or all of them when no Temporal runs (after
+ * {@code demo}, whose Temporal ends with it). A record says where its run stood when it was last
+ * written.
+ */
+final class RecordedRuns {
+
+  private RecordedRuns() {}
+
+  /**
+   * The recorded runs in {@code store} in {@code state} (any, when null) of {@code recipe} (any,
+   * when null), the {@code limit} most recently started first. Folders without a readable record
+   * are passed over.
+   */
+  static List<ListedRun> list(Path store, ListedRun.State state, String recipe, int limit) {
+    if (!Files.isDirectory(store)) {
+      return List.of();
+    }
+    List<ListedRun> runs = new ArrayList<>();
+    try (Stream<Path> folders = Files.list(store)) {
+      for (Path folder : folders.sorted().toList()) {
+        Path file = folder.resolve(RunRecord.FILE_NAME);
+        if (Files.isRegularFile(file)) {
+          listed(file)
+              .filter(run -> state == null || run.state() == state)
+              .filter(run -> recipe == null || recipe.equals(run.recipe()))
+              .ifPresent(runs::add);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    runs.sort(Comparator.comparing(ListedRun::started).reversed());
+    return runs.subList(0, Math.min(limit, runs.size()));
+  }
+
+  /** The run {@code file} records, or nothing when it is not a record this version reads. */
+  static Optional<ListedRun> listed(Path file) {
+    RunRecord record;
+    try {
+      record = RunRecords.read(file);
+    } catch (RunRecords.NotARecord e) {
+      return Optional.empty();
+    }
+    Optional<ListedRun.State> state = state(record.state());
+    Instant started = instant(record.startedAt());
+    if (state.isEmpty() || started == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new ListedRun(
+            record.runId(),
+            record.recipe(),
+            state.get(),
+            current(record.phases()),
+            record.step(),
+            record.totalSteps() > 0 ? (double) record.step() / record.totalSteps() : null,
+            started,
+            instant(record.endedAt())));
+  }
+
+  /** The phase running, or the last one that ran. */
+  private static String current(List<PhaseRecord> phases) {
+    String last = null;
+    for (PhaseRecord phase : phases) {
+      if (phase.state().equals("PENDING")) {
+        break;
+      }
+      last = phase.name();
+      if (phase.endedAt() == null) {
+        break;
+      }
+    }
+    return last;
+  }
+
+  private static Optional<ListedRun.State> state(String recorded) {
+    try {
+      return Optional.of(ListedRun.State.valueOf(recorded));
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Instant instant(String iso) {
+    try {
+      return iso == null ? null : Instant.parse(iso);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+}

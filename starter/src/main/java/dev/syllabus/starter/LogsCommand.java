@@ -4,6 +4,7 @@ import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.activities.kubernetes.KubernetesConnection;
 import dev.syllabus.activities.local.JobFolder;
+import dev.syllabus.activities.record.RunRecords;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.recipe.FrameworkCatalog;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -96,27 +98,7 @@ final class LogsCommand implements Callable<Integer> {
       throw new Exit.BadInput("--tail: must be 0 or more, not " + tail);
     }
     String role = "trainer".equals(workload) ? Renderer.TRAIN_ROLE : workload;
-    PhaseStatus shown;
-    try (Temporal temporal = parent.temporal.connect()) {
-      RunStatus run = RunView.fetch(temporal.client(), runId);
-      shown = chosenPhase(run);
-      requireWorkload(shown, role);
-      while (shown.attempt() == 0) {
-        if (!follow || shown.state().isFinal() || run.state().isFinal()) {
-          throw new Exit.Failed(
-              "phase '"
-                  + shown.name()
-                  + "' of run "
-                  + runId
-                  + " has not started a job ("
-                  + shown.state()
-                  + "); --follow waits for it");
-        }
-        Thread.sleep(1000);
-        run = RunView.fetch(temporal.client(), runId);
-        shown = run.phases().get(shown.index());
-      }
-    }
+    PhaseStatus shown = phaseWithAJob(role);
     JobRef job = JobRef.of(runId, shown.index(), shown.name(), shown.attempt());
     LogLines out = new LogLines(spec.commandLine().getOut());
     boolean local =
@@ -129,6 +111,71 @@ final class LogsCommand implements Callable<Integer> {
       printFromCluster(job, role, out);
     }
     return Exit.OK;
+  }
+
+  /**
+   * The phase whose job to read, as the run's status says (with --follow, once it started a job);
+   * when the Temporal this command reaches would run on this machine and is not up, as the run's
+   * record says.
+   */
+  private PhaseStatus phaseWithAJob(String role) throws InterruptedException {
+    Temporal temporal;
+    try {
+      temporal = parent.temporal.connect();
+    } catch (Exit.Failed unreachable) {
+      RunStatus recorded = recorded().orElseThrow(() -> unreachable);
+      PhaseStatus shown = chosenPhase(recorded);
+      requireWorkload(shown, role);
+      if (shown.attempt() == 0) {
+        throw notStarted(shown);
+      }
+      return shown;
+    }
+    try (Temporal connected = temporal) {
+      RunStatus run = RunView.fetch(connected.client(), runId);
+      PhaseStatus shown = chosenPhase(run);
+      requireWorkload(shown, role);
+      while (shown.attempt() == 0) {
+        if (!follow || shown.state().isFinal() || run.state().isFinal()) {
+          throw notStarted(shown);
+        }
+        Thread.sleep(1000);
+        run = RunView.fetch(connected.client(), runId);
+        shown = run.phases().get(shown.index());
+      }
+      return shown;
+    }
+  }
+
+  private Exit.Failed notStarted(PhaseStatus shown) {
+    return new Exit.Failed(
+        "phase '"
+            + shown.name()
+            + "' of run "
+            + runId
+            + " has not started a job ("
+            + shown.state()
+            + (shown.message() == null ? "" : ": " + shown.message())
+            + "); --follow waits for it");
+  }
+
+  /**
+   * The run as its record on this machine last said, when the Temporal this command would reach
+   * runs on this machine (it is not up); else nothing.
+   */
+  private Optional<RunStatus> recorded() {
+    if (!parent.temporal.onThisMachine() || kubeconfig != null || k8sNamespace != null) {
+      return Optional.empty();
+    }
+    Path file = RunRecords.fileOf(parent.paths.runs(), runId);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(RecordedRuns.status(RunRecords.read(file)));
+    } catch (RunRecords.NotARecord e) {
+      return Optional.empty();
+    }
   }
 
   private PhaseStatus chosenPhase(RunStatus run) {

@@ -3,6 +3,10 @@ package dev.syllabus.starter;
 import dev.syllabus.activities.record.RunRecord;
 import dev.syllabus.activities.record.RunRecord.PhaseRecord;
 import dev.syllabus.activities.record.RunRecords;
+import dev.syllabus.workflows.status.PhaseState;
+import dev.syllabus.workflows.status.PhaseStatus;
+import dev.syllabus.workflows.status.RunState;
+import dev.syllabus.workflows.status.RunStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -75,6 +79,50 @@ final class RecordedRuns {
             record.totalSteps() > 0 ? (double) record.step() / record.totalSteps() : null,
             started,
             instant(record.endedAt())));
+  }
+
+  /**
+   * The run as its record last said, as {@code status} shows a run: a phase a retry took over shows
+   * COMPLETED with no job of its own (its message names the run it came from).
+   */
+  static RunStatus status(RunRecord record) {
+    List<PhaseStatus> phases = new ArrayList<>();
+    int current = 0;
+    for (PhaseRecord p : record.phases()) {
+      boolean reused = p.state().equals("REUSED");
+      PhaseState state = reused ? PhaseState.COMPLETED : PhaseState.valueOf(p.state());
+      phases.add(
+          new PhaseStatus(
+              p.index(),
+              p.name(),
+              p.framework(),
+              p.workload(),
+              state,
+              p.stepStart(),
+              p.stepEnd(),
+              p.step(),
+              p.loss(),
+              p.evalLoss(),
+              reused ? 0 : p.attempts(),
+              p.output(),
+              p.message(),
+              null,
+              0));
+      if (!p.state().equals("PENDING")) {
+        current = p.index();
+      }
+    }
+    return new RunStatus(
+        record.runId(),
+        record.recipe(),
+        RunState.valueOf(record.state()),
+        record.step(),
+        record.totalSteps(),
+        record.totalSteps() > 0 ? (double) record.step() / record.totalSteps() : 0,
+        current,
+        phases,
+        null,
+        record.message());
   }
 
   /** The phase running, or the last one that ran. */

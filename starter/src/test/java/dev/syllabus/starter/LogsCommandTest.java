@@ -37,7 +37,9 @@ class LogsCommandTest {
 
   @AfterEach
   void stopDev() throws Exception {
-    dev.close();
+    if (dev != null) {
+      dev.close();
+    }
   }
 
   @Test
@@ -60,6 +62,17 @@ class LogsCommandTest {
     Cli.Result last = cli.run("logs", "x", "--tail", "1", "--address", address);
     assertEquals(0, last.exitCode(), last.err());
     assertTrue(last.out().matches("syllabus-tiny: done, 1050 steps, eval_loss=.*\n"), last.out());
+
+    // With its Temporal gone (as after `demo`), the run's record says which job ran.
+    dev.close();
+    dev = null;
+    Cli.Result afterwards = cli.run("logs", "x", "--phase", "medium", "--address", address);
+    assertEquals(0, afterwards.exitCode(), afterwards.err());
+    assertEquals(
+        Files.readString(home.resolve("runs/x/1-medium/jobs/x-1-medium-1/output.log")),
+        afterwards.out());
+    Cli.Result unknown = cli.run("logs", "nope", "--address", address);
+    assertEquals(1, unknown.exitCode(), "no record: Temporal's absence is the answer");
   }
 
   @Test

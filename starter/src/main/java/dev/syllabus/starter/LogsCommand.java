@@ -33,6 +33,8 @@ import picocli.CommandLine.Spec;
       "",
       "Which job: the run's status names the phase and its latest attempt (for a",
       "run that runs or failed a worker must be up, as for `syllabus status`).",
+      "With no Temporal up on this machine (after `demo`), the run's record",
+      "($SYLLABUS_HOME/runs/RUN/record.json) says which job ran last.",
       "Where: a run with a folder under $SYLLABUS_HOME/runs on this machine ran",
       "on the local backend, and its job's output.log is read there. Any other",
       "run (or with --kubeconfig or --k8s-namespace) is read from Kubernetes",

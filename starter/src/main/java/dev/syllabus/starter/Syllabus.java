@@ -28,6 +28,7 @@ import picocli.CommandLine.Mixin;
       ValidateCommand.class,
       RenderCommand.class,
       RunCommand.class,
+      RetryCommand.class,
       StatusCommand.class,
       ControlCommand.Pause.class,
       ControlCommand.Resume.class,

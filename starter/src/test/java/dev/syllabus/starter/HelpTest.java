@@ -28,6 +28,7 @@ class HelpTest {
             "validate",
             "render",
             "run",
+            "retry",
             "status",
             "pause",
             "resume",

@@ -62,7 +62,7 @@ final class RecipeFiles {
     }
     FrameworkCatalog catalog;
     try {
-      catalog = new Kubeconfigs(paths.kubeconfigs()).catalog();
+      catalog = new Kubeconfigs(kubeconfigsFor(paths, given)).catalog();
     } catch (Kubeconfigs.Broken e) {
       return new Checked(null, List.of(new Problem(e.file(), 0, "", e.getMessage())));
     }
@@ -75,6 +75,18 @@ final class RecipeFiles {
     } catch (RecipeException e) {
       return new Checked(null, e.problems());
     }
+  }
+
+  /**
+   * The frameworks a recipe uses: the {@code kubeconfigs/} folder beside the recipe file when it
+   * has one (a folder made by {@code syllabus export}), otherwise the repository's.
+   */
+  static Path kubeconfigsFor(Paths paths, String given) {
+    Path parent = paths.recipe(given).toAbsolutePath().normalize().getParent();
+    if (parent != null && Files.isDirectory(parent.resolve("kubeconfigs"))) {
+      return parent.resolve("kubeconfigs");
+    }
+    return paths.kubeconfigs();
   }
 
   /** The recipe, or {@link Exit.BadInput} carrying every problem, one per line. */

@@ -27,6 +27,7 @@ class HelpTest {
             "doctor",
             "validate",
             "render",
+            "export",
             "run",
             "retry",
             "status",

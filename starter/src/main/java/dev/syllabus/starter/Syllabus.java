@@ -28,6 +28,8 @@ import picocli.CommandLine.Mixin;
       ValidateCommand.class,
       RenderCommand.class,
       ExportCommand.class,
+      RecipesCommand.class,
+      FrameworksCommand.class,
       RunCommand.class,
       RetryCommand.class,
       StatusCommand.class,

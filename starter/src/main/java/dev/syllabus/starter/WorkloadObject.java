@@ -43,6 +43,9 @@ record WorkloadObject(String role, String kind, String name, String image, int g
               first.getImage(),
               gpusOf(first)));
     }
+    out.sort(
+        java.util.Comparator.comparing((WorkloadObject w) -> !"train".equals(w.role()))
+            .thenComparing(w -> String.valueOf(w.role())));
     return out;
   }
 
@@ -56,6 +59,15 @@ record WorkloadObject(String role, String kind, String name, String image, int g
       out.add(new WorkloadObject(w.role(), w.kind(), w.name(), image, gpus));
     }
     return out;
+  }
+
+  /** The original names of the Services in a workload's folder (how its servers are reached). */
+  static List<String> services(Kubeconfigs kubeconfigs, String framework, String workload) {
+    return kubeconfigs.manifests(framework, workload).stream()
+        .filter(o -> "Service".equals(o.getKind()))
+        .map(o -> o.getMetadata().getName())
+        .sorted()
+        .toList();
   }
 
   /** The GPUs of all of {@code workloads}. */

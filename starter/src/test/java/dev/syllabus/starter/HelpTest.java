@@ -28,6 +28,8 @@ class HelpTest {
             "validate",
             "render",
             "export",
+            "recipes",
+            "frameworks",
             "run",
             "retry",
             "status",

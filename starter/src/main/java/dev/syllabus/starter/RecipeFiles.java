@@ -60,9 +60,18 @@ final class RecipeFiles {
     } catch (IOException e) {
       return problem(given, "cannot read: " + e.getMessage());
     }
+    return checkText(given, text, overrides, kubeconfigsFor(paths, given));
+  }
+
+  /**
+   * Checks recipe {@code text} (named {@code source} in problems) against the frameworks in {@code
+   * kubeconfigs}, {@code overrides} applied first.
+   */
+  static Checked checkText(String source, String text, List<String> overrides, Path kubeconfigs) {
+    String given = source;
     FrameworkCatalog catalog;
     try {
-      catalog = new Kubeconfigs(kubeconfigsFor(paths, given)).catalog();
+      catalog = new Kubeconfigs(kubeconfigs).catalog();
     } catch (Kubeconfigs.Broken e) {
       return new Checked(null, List.of(new Problem(e.file(), 0, "", e.getMessage())));
     }

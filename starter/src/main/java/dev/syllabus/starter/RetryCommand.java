@@ -9,7 +9,9 @@ import dev.syllabus.workflows.RunInput;
 import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.job.Triplet;
+import dev.syllabus.workflows.recipe.Problem;
 import dev.syllabus.workflows.recipe.Recipe;
+import dev.syllabus.workflows.recipe.RecipeYaml;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.api.common.v1.Payloads;
@@ -33,7 +35,8 @@ import picocli.CommandLine.Spec;
       "Start a new run of a run's recipe from its failed (or a named) phase.",
       "The phases before it are the earlier run's, as they ended: the new run starts from the",
       "model, optimizer and data they handed on, and runs only that phase and the ones after.",
-      "The recipe is the earlier run's own (not read again from disk). Nothing is started when",
+      "The recipe is the earlier run's own (not read again from disk); --set may change the",
+      "retried phase and the ones after it. Nothing is started when",
       "an earlier phase did not hand anything on, or when what it handed on is missing from",
       "the local artifact store, incomplete or changed (a cluster's store is not checked here)."
     },
@@ -66,6 +69,13 @@ final class RetryCommand implements Callable<Integer> {
   String newRunId;
 
   @Option(
+      names = "--set",
+      paramLabel = "PATH=VALUE",
+      description =
+          "override a field of PHASE or a later phase, e.g. phases[medium].config.batch_size=16")
+  List<String> overrides = new ArrayList<>();
+
+  @Option(
       names = "--wait",
       description = "wait until the new run ends; exit 0 only if it completed")
   boolean wait;
@@ -82,13 +92,15 @@ final class RetryCommand implements Callable<Integer> {
       WorkflowClient client = temporal.client();
       RunStatus earlier = RunView.fetch(client, runId);
       RunInput input = inputOf(client, runId);
-      Recipe recipe = input.recipe();
+      Recipe earlierRecipe = input.recipe();
       String id = newRunId != null ? newRunId : nextRetryId(client, runId);
       requireValidId(id);
       RetryPlan plan;
       String phase;
+      Recipe recipe;
       try {
         phase = from != null ? from : RetryPlan.defaultPhase(earlier);
+        recipe = withOverrides(earlierRecipe, phase);
         plan = RetryPlan.of(id, recipe, withWholeArtifacts(client, earlier, input), phase);
       } catch (RetryPlan.Refused e) {
         throw new Exit.BadInput(e.getMessage());
@@ -120,6 +132,38 @@ final class RetryCommand implements Callable<Integer> {
                   + shown(plan.start().model()));
       return RunCommand.followStarted(temporal, spec, run, id, wait, json);
     }
+  }
+
+  /**
+   * The earlier recipe with {@code --set} applied and checked; only {@code phase} and the phases
+   * after it may change, since the ones before ran as they were.
+   */
+  private Recipe withOverrides(Recipe earlier, String phase) {
+    if (overrides.isEmpty()) {
+      return earlier;
+    }
+    RecipeFiles.Checked checked =
+        RecipeFiles.checkText(
+            "run " + runId + "'s recipe",
+            RecipeYaml.write(earlier),
+            overrides,
+            parent.paths.kubeconfigs());
+    if (!checked.ok()) {
+      throw new Exit.BadInput(
+          String.join("\n", checked.problems().stream().map(Problem::toString).toList()));
+    }
+    Recipe changed = checked.recipe();
+    int index = -1;
+    for (int i = 0; i < earlier.phases().size(); i++) {
+      if (earlier.phases().get(i).name().equals(phase)) {
+        index = i;
+      }
+    }
+    String problem = index < 0 ? null : RetryPlan.changedBefore(earlier, changed, index);
+    if (problem != null) {
+      throw new Exit.BadInput(problem);
+    }
+    return changed;
   }
 
   private static void requireValidId(String id) {

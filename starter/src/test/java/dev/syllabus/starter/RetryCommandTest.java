@@ -114,6 +114,44 @@ class RetryCommandTest {
   }
 
   @Test
+  void aPhaseThatFailedOnItsConfigIsRetriedWithTheConfigFixed() throws Exception {
+    Cli.Result run =
+        cli.run(
+            "run",
+            "recipes/demo.yaml",
+            "--id",
+            "z",
+            "--address",
+            address,
+            "--set",
+            "phases[medium].config.batch_size=0");
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode failed = awaitStatus("z", "z fails", s -> s.get("state").asText().equals("FAILED"));
+    assertEquals("FAILED", phase(failed, 1).get("state").asText());
+
+    assertRefused(
+        "--set: phase 0 'easy' ran in the earlier run; a retry from phase 1 may only change that"
+            + " phase and the ones after it",
+        cli.run("retry", "z", "--set", "phases[easy].config.seed=1", "--address", address));
+    Cli.Result retry =
+        cli.run(
+            "retry",
+            "z",
+            "--set",
+            "phases[medium].config.batch_size=32",
+            "--wait",
+            "--json",
+            "--address",
+            address);
+
+    assertEquals(0, retry.exitCode(), retry.err());
+    JsonNode done = JSON.readTree(retry.out().substring("z-retry-1\n".length()));
+    assertEquals("COMPLETED", done.get("state").asText());
+    assertEquals(phase(failed, 0), phase(done, 0));
+    assertEquals("COMPLETED", phase(done, 1).get("state").asText());
+  }
+
+  @Test
   void whatCannotBeRetriedIsRefusedAndNothingStarts() throws Exception {
     assertRefused(
         "no run 'nope' in namespace default", cli.run("retry", "nope", "--address", address));

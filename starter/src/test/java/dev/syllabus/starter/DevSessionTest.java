@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,36 +27,19 @@ class DevSessionTest {
 
   @TempDir Path home;
   private Cli cli;
-  private Thread dev;
+  private DevInThread dev;
   private String address;
 
   @BeforeEach
   void startDev() throws Exception {
     cli = new Cli(home);
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
-    address = "127.0.0.1:" + port;
-    String portText = Integer.toString(port);
-    dev = new Thread(() -> cli.run("dev", "--port", portText), "dev");
-    dev.start();
-    eventually(
-        "dev serves",
-        Duration.ofSeconds(30),
-        () -> {
-          try (ServerSocket probe = new ServerSocket(port)) {
-            return false;
-          } catch (Exception inUse) {
-            return true;
-          }
-        });
+    dev = DevInThread.start(cli);
+    address = dev.address();
   }
 
   @AfterEach
   void stopDev() throws Exception {
-    dev.interrupt();
-    dev.join(30_000);
+    dev.close();
   }
 
   /** Starts run x of the demo with a slower first phase, so there is time to act on it. */
@@ -237,17 +219,8 @@ class DevSessionTest {
     return last[0];
   }
 
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void eventually(String what, Duration timeout, Check check) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(200);
-    }
+  private static void eventually(String what, Duration timeout, DevInThread.Check check)
+      throws Exception {
+    DevInThread.eventually(what, timeout, check);
   }
 }

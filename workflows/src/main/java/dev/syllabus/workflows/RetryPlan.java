@@ -5,7 +5,6 @@ import dev.syllabus.workflows.job.Triplet;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.StepRange;
-import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
@@ -87,22 +86,8 @@ public record RetryPlan(int fromIndex, Triplet start, RunStatus carried) {
       Phase phase = recipe.phases().get(i);
       StepRange range = ranges.get(i);
       phases.add(
-          new PhaseStatus(
-              i,
-              phase.name(),
-              phase.framework(),
-              phase.workload(),
-              PhaseState.PENDING,
-              range.start(),
-              range.end(),
-              range.start(),
-              null,
-              null,
-              0,
-              null,
-              null,
-              null,
-              0));
+          PhaseStatus.pending(
+              i, phase.name(), phase.framework(), phase.workload(), range.start(), range.end()));
     }
     long step = ranges.get(from).start();
     RunStatus carried =

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -49,6 +50,31 @@ class ExportCommandTest {
     assertTrue(pins.contains("syllabus: "), pins);
     String readme = Files.readString(dir.resolve("README.md"));
     assertTrue(readme.contains("syllabus validate demo.yaml"), readme);
+  }
+
+  @Test
+  @Timeout(240)
+  void anExportedDemoRunsWithAWorkerThatReadsOnlyTheExport() throws Exception {
+    Path dir = out.resolve("demo");
+    assertEquals(
+        0, new Cli(home).run("export", "recipes/demo.yaml", "--to", dir.toString()).exitCode());
+
+    Cli alone = new Cli(dir, home); // SYLLABUS_REPO=<the export>, as its README says
+    try (DevInThread dev = DevInThread.start(alone)) {
+      Cli.Result run =
+          alone.run(
+              "run",
+              dir.resolve("demo.yaml").toString(),
+              "--id",
+              "e",
+              "--wait",
+              "--address",
+              dev.address());
+      assertEquals(0, run.exitCode(), run.out() + run.err());
+    }
+    assertTrue(
+        Files.isDirectory(home.resolve("runs/e/2-hard/checkpoint-1050")),
+        "the last phase trained to its end with the export's trainer");
   }
 
   @Test

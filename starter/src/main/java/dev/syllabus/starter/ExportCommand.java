@@ -32,11 +32,13 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "export",
     description = {
-      "Write a folder that runs a recipe on its own, outside this repository: the recipe, the",
-      "framework folders it uses (kubeconfigs/<framework>/) with the files their manifests",
-      "ship (e.g. examples/tiny/), each phase's rendered manifests (rendered/), the pins",
-      "(pins.yaml: Syllabus version, frameworks, images, GPUs) and a README.md with the",
-      "commands. `syllabus validate` and `render` read kubeconfigs/ beside a recipe."
+      "Write a folder that runs a recipe on its own, outside this repository.",
+      "",
+      "It holds the recipe, the framework folders it uses (kubeconfigs/) with",
+      "the files their manifests ship (e.g. examples/tiny/), each phase's",
+      "rendered manifests (rendered/), pins.yaml (Syllabus version, images,",
+      "GPUs) and a README.md with the commands. validate and render read the",
+      "kubeconfigs/ folder beside a recipe."
     },
     footer = {
       "",

@@ -22,9 +22,12 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "frameworks",
     description = {
-      "List the framework folders in kubeconfigs/ with their workloads and the roles each",
-      "runs, or show one: its config file, how recipe fields map onto its keys, its trainable",
-      "keys, and per workload the image and GPUs of each object and its Services."
+      "List the framework folders in kubeconfigs/, or show one in detail.",
+      "",
+      "The list: each framework's workloads and the roles each runs. One",
+      "framework: its config file, how recipe fields map onto its keys, its",
+      "trainable keys, the recipes that use it, and per workload the image",
+      "and GPUs of each object and its Services."
     },
     footer = {"", "Examples:", "  syllabus frameworks", "  syllabus frameworks verifiers --json"})
 final class FrameworksCommand implements Callable<Integer> {

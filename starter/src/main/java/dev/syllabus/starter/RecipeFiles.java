@@ -68,7 +68,6 @@ final class RecipeFiles {
    * kubeconfigs}, {@code overrides} applied first.
    */
   static Checked checkText(String source, String text, List<String> overrides, Path kubeconfigs) {
-    String given = source;
     FrameworkCatalog catalog;
     try {
       catalog = new Kubeconfigs(kubeconfigs).catalog();
@@ -76,7 +75,7 @@ final class RecipeFiles {
       return new Checked(null, List.of(new Problem(e.file(), 0, "", e.getMessage())));
     }
     try {
-      RecipeLoader.Loaded loaded = RecipeLoader.parse(given, text, overrides);
+      RecipeLoader.Loaded loaded = RecipeLoader.parse(source, text, overrides);
       List<Problem> problems =
           new ArrayList<>(RecipeValidator.validate(loaded.recipe(), loaded.sources(), catalog));
       problems.sort(Comparator.comparing(Problem::source).thenComparingInt(Problem::line));

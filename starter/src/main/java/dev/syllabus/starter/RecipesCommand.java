@@ -27,10 +27,12 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "recipes",
     description = {
-      "List the recipes in recipes/ (name, phases, steps, GPUs, description), or show one:",
-      "each phase's steps, framework and workload, the image and GPUs of each of its",
-      "workloads (the trainer, vLLM and rewards servers) and its Services, read from the",
-      "recipe and its framework's manifests."
+      "List the recipes in recipes/, or show one in detail.",
+      "",
+      "The list: name, phases, steps, the most GPUs a phase asks for, and",
+      "description. One recipe: each phase's steps, optimizer and data, and",
+      "the image and GPUs of each of its workloads (the trainer, vLLM and",
+      "rewards servers) and its Services, from the recipe and its manifests."
     },
     footer = {
       "",

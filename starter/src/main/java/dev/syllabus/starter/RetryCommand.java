@@ -33,18 +33,21 @@ import picocli.CommandLine.Spec;
     name = "retry",
     description = {
       "Start a new run of a run's recipe from its failed (or a named) phase.",
-      "The phases before it are the earlier run's, as they ended: the new run starts from the",
-      "model, optimizer and data they handed on, and runs only that phase and the ones after.",
-      "The recipe is the earlier run's own (not read again from disk); --set may change the",
-      "retried phase and the ones after it. Nothing is started when",
-      "an earlier phase did not hand anything on, or when what it handed on is missing from",
-      "the local artifact store, incomplete or changed (a cluster's store is not checked here)."
+      "",
+      "The phases before it are the earlier run's, as they ended: the new run",
+      "starts from the model, optimizer and data they handed on, and runs only",
+      "that phase and the ones after it. The recipe is the earlier run's own,",
+      "not read again from disk; --set may change that phase and later ones.",
+      "Nothing is started when an earlier phase handed nothing on, or when what",
+      "it handed on is missing from the local artifact store, incomplete or",
+      "changed (a cluster's store is not checked here)."
     },
     footer = {
       "",
       "Examples:",
-      "  syllabus retry x                  # x failed in phase medium: run medium and hard again",
-      "  syllabus retry x --from hard --id x2 --wait"
+      "  syllabus retry x          # x failed in medium: run medium and hard again",
+      "  syllabus retry x --from hard --id x2 --wait",
+      "  syllabus retry x --set phases[medium].config.batch_size=16"
     })
 final class RetryCommand implements Callable<Integer> {
   /** How many runs back a phase's artifacts are looked for: a retry of a retry of a retry... */

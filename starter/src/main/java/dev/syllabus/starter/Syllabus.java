@@ -43,8 +43,8 @@ import picocli.CommandLine.Mixin;
     footer = {
       "",
       "Exit codes: 0 success, 1 the run or command failed, 2 bad input (nothing was started).",
-      "Files: recipes and kubeconfigs/ are read from the repository (SYLLABUS_REPO), frameworks",
-      "from a kubeconfigs/ folder beside the recipe when it has one (`syllabus export`);",
+      "Files: recipes and kubeconfigs/ are read from the repository (SYLLABUS_REPO),",
+      "or from a kubeconfigs/ folder beside the recipe (`syllabus export` makes one);",
       "runs and artifacts live under SYLLABUS_HOME (default ~/.syllabus)."
     })
 public final class Syllabus implements Runnable {

@@ -89,6 +89,11 @@ class RetryCommandTest {
         runs.resolve("x/0-easy/checkpoint-900").toString(),
         medium.at("/syllabus/input_model").asText());
 
+    JsonNode lineage = JSON.readTree(runs.resolve("x-retry-1/lineage.json").toFile());
+    assertTrue(
+        lineage.get("artifacts").toString().contains("x/0-easy/checkpoint-900"),
+        "the new run's lineage names x's checkpoint as an input: " + lineage);
+
     Cli.Result again = cli.run("retry", "x", "--address", address);
     assertEquals(0, again.exitCode(), again.err());
     assertEquals("x-retry-2", again.out().strip());

@@ -1,10 +1,16 @@
 package dev.syllabus.activities;
 
+import dev.syllabus.activities.record.PhaseImages;
 import dev.syllabus.workflows.job.Handoff;
 import dev.syllabus.workflows.job.JobRef;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.RenderedPhase;
 import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * What every backend does the same way: render a phase's objects, read its latest checkpoint, and
@@ -24,14 +30,33 @@ public final class PhaseCore {
     return store;
   }
 
-  /** The phase's objects; a broken framework folder or recipe value fails the phase at once. */
+  /**
+   * The phase's objects; a broken framework folder or recipe value fails the phase at once. They
+   * are also written to the phase's folder ({@code rendered.yaml}), where people and the run record
+   * find what the latest attempt ran.
+   */
   public RenderedPhase render(PhaseTask task, int attempt) {
     try {
-      return renderer.render(task, attempt);
+      RenderedPhase rendered = renderer.render(task, attempt);
+      keep(rendered);
+      return rendered;
     } catch (Kubeconfigs.Broken e) {
       throw ApplicationFailure.newNonRetryableFailure(e.toString(), "RenderFailed");
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), "RenderFailed");
+    }
+  }
+
+  private void keep(RenderedPhase rendered) {
+    Path file = store.phaseFolder(rendered.job()).resolve(PhaseImages.FILE_NAME);
+    try {
+      Files.createDirectories(file.getParent());
+      Path partial = file.resolveSibling(PhaseImages.FILE_NAME + ".partial");
+      Files.writeString(partial, rendered.toYaml());
+      Files.move(
+          partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("the rendered phase could not be kept in " + file, e);
     }
   }
 

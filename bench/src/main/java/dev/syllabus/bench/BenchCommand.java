@@ -15,6 +15,7 @@ import dev.syllabus.worker.Paths;
 import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
+import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
@@ -174,8 +175,9 @@ public final class BenchCommand implements Callable<Integer> {
       Worker worker = factory.newWorker(queue);
       worker.registerWorkflowImplementationTypes(
           CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class, BareWorkflow.Impl.class);
+      PhaseActivities local = SyllabusWorker.localBackend(scratch);
       worker.registerActivitiesImplementations(
-          SyllabusWorker.localBackend(scratch), new BareWorkflow.NothingImpl());
+          local, SyllabusWorker.records(local), new BareWorkflow.NothingImpl());
       factory.start();
       try {
         log.printf(

@@ -5,6 +5,7 @@ import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
 import dev.syllabus.worker.Paths;
+import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
 import dev.syllabus.workflows.RunInput;
@@ -84,7 +85,7 @@ final class ClusterBench implements AutoCloseable {
     var worker = workers.newWorker(queue);
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(backend);
+    worker.registerActivitiesImplementations(backend, SyllabusWorker.records(backend));
     workers.start();
   }
 

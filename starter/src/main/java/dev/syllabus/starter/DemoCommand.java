@@ -11,6 +11,7 @@ import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -46,6 +47,14 @@ final class DemoCommand implements Callable<Integer> {
   String recipe;
 
   @Option(
+      names = "--set",
+      paramLabel = "PATH=VALUE",
+      description =
+          "override a recipe field, as `run --set` does, e.g. phases[0].optimizer.lr=0.02 or"
+              + " phases[0].config.seed=1")
+  List<String> overrides = new ArrayList<>();
+
+  @Option(
       names = "--id",
       paramLabel = "RUN_ID",
       description = "the run id (default: demo-<date>-<time>-<random>)")
@@ -66,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     parent.temporal.refuseRemoteFlags("demo");
     PrintWriter out = spec.commandLine().getOut();
-    Recipe r = RecipeFiles.load(parent.paths, recipe, List.of());
+    Recipe r = RecipeFiles.load(parent.paths, recipe, overrides);
     String id = runId != null ? runId : RunCommand.newRunId(r.name());
     String idProblem = Names.checkRunId(id);
     if (idProblem != null) {
@@ -199,7 +208,7 @@ final class DemoCommand implements Callable<Integer> {
     if (end.message() != null) {
       out.append("\n").append(end.message());
     }
-    out.append("\nartifacts and lineage.json: ").append(artifacts);
+    out.append("\nartifacts, lineage.json and record.json: ").append(artifacts);
     return out.toString();
   }
 

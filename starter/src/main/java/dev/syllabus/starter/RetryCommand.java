@@ -1,7 +1,6 @@
 package dev.syllabus.starter;
 
 import dev.syllabus.worker.Temporal;
-import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.PhaseOutcome;
 import dev.syllabus.workflows.RetryOf;
 import dev.syllabus.workflows.RetryPlan;
@@ -116,12 +115,11 @@ final class RetryCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("syllabus: artifacts " + stored.problem());
       }
       RunCommand.ensureSearchAttributes(temporal);
-      CurriculumWorkflow run =
-          RunCommand.start(
-              client,
-              new RunInput(recipe, input.settings(), plan.carried(), new RetryOf(runId, phase)),
-              id,
-              RunCommand.summary(recipe) + ", retry of " + runId + " from " + phase);
+      RunCommand.start(
+          client,
+          new RunInput(recipe, input.settings(), plan.carried(), new RetryOf(runId, phase)),
+          id,
+          RunCommand.summary(recipe) + ", retry of " + runId + " from " + phase);
       spec.commandLine()
           .getErr()
           .println(
@@ -133,7 +131,7 @@ final class RetryCommand implements Callable<Integer> {
                   + phase
                   + "', starting from model "
                   + shown(plan.start().model()));
-      return RunCommand.followStarted(temporal, spec, run, id, wait, json);
+      return RunCommand.followStarted(temporal, spec, id, wait, json);
     }
   }
 

@@ -13,10 +13,8 @@ import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import io.temporal.common.SearchAttributes;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -57,7 +55,10 @@ final class RunCommand implements Callable<Integer> {
       description = "override a recipe field, e.g. phases[1].optimizer.lr=1.0e-5")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--wait", description = "wait until the run ends; exit 0 only if it completed")
+  @Option(
+      names = "--wait",
+      description =
+          "wait until the run ends, showing its progress on stderr; exit 0 only if it completed")
   boolean wait;
 
   @Option(names = "--json", description = "with --wait, print the final status as JSON")
@@ -73,8 +74,8 @@ final class RunCommand implements Callable<Integer> {
     }
     try (Temporal temporal = parent.temporal.connect()) {
       ensureSearchAttributes(temporal);
-      CurriculumWorkflow run = start(temporal.client(), RunInput.of(r), id, summary(r));
-      return followStarted(temporal, spec, run, id, wait, json);
+      start(temporal.client(), RunInput.of(r), id, summary(r));
+      return followStarted(temporal, spec, id, wait, json);
     }
   }
 
@@ -85,7 +86,6 @@ final class RunCommand implements Callable<Integer> {
   static int followStarted(
       Temporal temporal,
       picocli.CommandLine.Model.CommandSpec spec,
-      CurriculumWorkflow run,
       String id,
       boolean wait,
       boolean json) {
@@ -103,12 +103,7 @@ final class RunCommand implements Callable<Integer> {
     if (!wait) {
       return Exit.OK;
     }
-    try {
-      WorkflowStub.fromTyped(run).getResult(RunStatus.class);
-    } catch (WorkflowException e) {
-      // The status below says how it ended.
-    }
-    RunStatus end = RunView.fetch(temporal.client(), id);
+    RunStatus end = WaitProgress.await(temporal.client(), id, spec.commandLine().getErr());
     spec.commandLine().getOut().print(json ? RunView.json(end) + "\n" : RunView.table(end));
     return RunView.exitCodeOf(end.state());
   }

@@ -33,6 +33,7 @@ import picocli.CommandLine.Mixin;
       RunCommand.class,
       RetryCommand.class,
       StatusCommand.class,
+      CompareCommand.class,
       ControlCommand.Pause.class,
       ControlCommand.Resume.class,
       ControlCommand.Advance.class,

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syllabus.activities.record.RunRecord;
+import dev.syllabus.activities.record.RunRecords;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,6 +115,35 @@ class DemoEndToEndTest {
     assertEquals(
         finalCheckpoint("0-easy").toUri().toString().replaceAll("/$", ""),
         mediumModel.at("/inputs/0/uri").asText());
+  }
+
+  @Test
+  void theRunLeavesARecordWithEveryPhasesTimesAndLossCurve() throws Exception {
+    RunRecord record = RunRecords.read(runDir.resolve(RunRecord.FILE_NAME));
+    assertEquals("e2e", record.runId());
+    assertEquals("COMPLETED", record.state());
+    assertEquals("local", record.backend());
+    assertEquals(3000, record.step());
+    assertTrue(record.endedAt() != null && record.startedAt() != null, record.toString());
+    assertEquals("demo", record.resolvedRecipe().path("name").asText());
+    assertEquals(9, record.lineage().size());
+    for (int i = 0; i < PHASES.length; i++) {
+      RunRecord.PhaseRecord phase = record.phases().get(i);
+      assertEquals("COMPLETED", phase.state(), PHASES[i]);
+      assertTrue(phase.runningSeconds() > 0, PHASES[i] + " ran: " + phase);
+      assertTrue(phase.endedAt().compareTo(phase.startedAt()) >= 0, phase.toString());
+      assertEquals(phase.stepEnd(), phase.output().model().step(), PHASES[i]);
+      assertTrue(phase.images().containsKey("job/trainer"), phase.images().toString());
+      // The curve covers the phase, over global step, and ends at its final held-out loss.
+      List<RunRecord.Point> points = phase.series().points();
+      assertEquals(phase.stepStart(), points.get(0).step(), PHASES[i]);
+      assertEquals(phase.stepEnd(), points.get(points.size() - 1).step(), PHASES[i]);
+      List<Double> evals = evalLosses(PHASES[i]);
+      assertEquals(
+          evals.get(evals.size() - 1),
+          points.stream().filter(p -> p.evalLoss() != null).reduce((a, b) -> b).get().evalLoss());
+    }
+    assertTrue(record.phases().get(1).handoffSeconds() != null, "medium's handoff");
   }
 
   private Path finalCheckpoint(String phase) throws Exception {

@@ -33,6 +33,7 @@ class HelpTest {
             "run",
             "retry",
             "status",
+            "compare",
             "pause",
             "resume",
             "advance",

@@ -4,6 +4,7 @@ import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
 import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
+import dev.syllabus.activities.record.RunRecordWriter;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
@@ -80,7 +81,8 @@ final class Backend implements AutoCloseable {
     activityWorkers = WorkerFactory.newInstance(temporal);
     activityWorkers
         .newWorker(CurriculumWorkflow.TASK_QUEUE)
-        .registerActivitiesImplementations(activities);
+        .registerActivitiesImplementations(
+            activities, new RunRecordWriter(activities.store(), activities.backendName(), "test"));
     activityWorkers.start();
   }
 

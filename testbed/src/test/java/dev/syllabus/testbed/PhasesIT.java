@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Renderer;
+import dev.syllabus.activities.record.RunRecord;
+import dev.syllabus.activities.record.RunRecords;
 import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.recipe.DataSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec;
@@ -142,7 +144,8 @@ class PhasesIT {
   }
 
   @Test
-  void anAxolotlSftPhaseThenAVerifiersGrpoPhaseRunWithServersFirstAndCleanedUpAfter() {
+  void anAxolotlSftPhaseThenAVerifiersGrpoPhaseRunWithServersFirstAndCleanedUpAfter()
+      throws Exception {
     syllabus = new Backend("e2e", artifacts);
     String grpoJob = Names.jobName("r1", 1, "grpo", 1);
     // When the GRPO Job appears, how many replicas of its servers were available.
@@ -190,6 +193,15 @@ class PhasesIT {
     assertNotNull(sftDone.loss(), "progress was read from the trainer's log through the API");
     assertEquals("r1/0-sft/checkpoint-60", sftDone.artifacts().model().path());
     assertTrue(Files.isDirectory(artifacts.resolve("r1/1-grpo/checkpoint-140")));
+    RunRecord record = RunRecords.read(RunRecords.fileOf(artifacts, "r1"));
+    assertEquals("COMPLETED", record.state());
+    assertEquals("kubernetes", record.backend());
+    assertEquals("r1/0-sft/checkpoint-60", record.phases().get(0).output().model().path());
+    Map<String, String> grpoImages = record.phases().get(1).images();
+    assertTrue(grpoImages.containsKey("job/trainer"), grpoImages.toString());
+    assertTrue(
+        grpoImages.containsKey("deployment/vllm") && grpoImages.containsKey("deployment/rewards"),
+        "the vLLM and rewards servers' images: " + grpoImages);
     assertEquals(
         Map.of("vllm", 1, "rewards", 1),
         availableAtJobCreation,

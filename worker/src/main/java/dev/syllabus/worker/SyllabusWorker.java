@@ -3,13 +3,16 @@ package dev.syllabus.worker;
 import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.Kubeconfigs;
 import dev.syllabus.activities.Renderer;
+import dev.syllabus.activities.StoreBacked;
 import dev.syllabus.activities.kubernetes.KubernetesConnection;
 import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
 import dev.syllabus.activities.local.LocalPhaseActivities;
+import dev.syllabus.activities.record.RunRecordWriter;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
+import dev.syllabus.workflows.record.RecordActivities;
 import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -50,7 +53,7 @@ public final class SyllabusWorker implements AutoCloseable {
     Worker worker = factory.newWorker(taskQueue);
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(backend);
+    worker.registerActivitiesImplementations(backend, records(backend));
     factory.start();
     return new SyllabusWorker(factory);
   }
@@ -81,6 +84,24 @@ public final class SyllabusWorker implements AutoCloseable {
         new ArtifactStore(artifacts),
         connection.client(),
         connection.namespace());
+  }
+
+  /**
+   * What writes the runs' records: into {@code backend}'s artifact store, where the runs' artifacts
+   * are.
+   */
+  public static RecordActivities records(PhaseActivities backend) {
+    if (!(backend instanceof StoreBacked stored)) {
+      throw new IllegalArgumentException(
+          backend.getClass().getName() + " keeps no artifact store for the runs' records");
+    }
+    return new RunRecordWriter(stored.store(), stored.backendName(), version());
+  }
+
+  /** This worker's version: the jar's, or "dev" when run from classes. */
+  public static String version() {
+    String v = SyllabusWorker.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 
   /** The interceptors the classpath names, each created now. */

@@ -45,6 +45,9 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
 
   private final RunControls controls;
 
+  /** Keeps the run's record; made when the run's workflow method starts. */
+  private RunRecorder recorder;
+
   /** When the latest phase's job ended: the next phase's handoff starts there (metrics only). */
   private Long lastJobEndedAt;
 
@@ -66,13 +69,17 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
   @Override
   public RunStatus run(RunInput runInput) {
     view.publish();
+    recorder = new RunRecorder(input, runId);
+    recorder.started(view.status());
     try {
       while (view.hasPhasesLeft()) {
         if (controls.paused()) {
           controls.holdWhilePaused();
         }
         if (controls.takeSkip()) {
+          int skipped = view.phaseIndex();
           view.phaseSkipped("skipped before it started" + controls.because());
+          recorder.phaseStopped(skipped, view.status());
           continue;
         }
         if (controls.paused()) {
@@ -81,23 +88,29 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
         if (shouldContinueAsNew()) {
           log.info("run {} continues as new before phase {}", runId, view.phaseIndex());
           Workflow.await(Workflow::isEveryHandlerFinished);
+          recorder.awaitWritten();
           Workflow.continueAsNew(input.withCarried(view.status().forCarrying()));
         }
         view.running();
-        PhaseOutcome outcome = runPhase(view.phaseIndex());
+        int index = view.phaseIndex();
+        PhaseOutcome outcome = runPhase(index);
         controls.phaseEnded();
         if (outcome.jobEndedAt() != null) {
           lastJobEndedAt = outcome.jobEndedAt();
         }
         view.phaseEnded(outcome);
+        recorder.phaseEnded(index, outcome, view.status());
       }
       view.setState(RunState.COMPLETED, null);
+      recorder.ended(view.status());
       Workflow.await(Workflow::isEveryHandlerFinished);
       return view.status();
     } catch (ChildWorkflowFailure e) {
       boolean canceled = e.getCause() instanceof CanceledFailure;
       String why = canceled ? "its workflow was canceled" : PhaseWorkflowImpl.rootMessage(e);
       String message = view.phaseFailed(canceled ? PhaseState.CANCELED : PhaseState.FAILED, why);
+      recorder.phaseStopped(view.phaseIndex(), view.status());
+      recorder.ended(view.status());
       Workflow.await(Workflow::isEveryHandlerFinished);
       throw ApplicationFailure.newNonRetryableFailure(message, "PhaseFailed");
     } catch (CanceledFailure e) {
@@ -105,6 +118,10 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
               () -> {
                 view.canceled();
                 awaitPhaseTeardown();
+                if (view.phaseIndex() < recipe.phases().size()) {
+                  recorder.phaseStopped(view.phaseIndex(), view.status());
+                }
+                recorder.ended(view.status());
               })
           .run();
       throw e;
@@ -155,6 +172,7 @@ public class CurriculumWorkflowImpl implements CurriculumWorkflow {
     Promise<PhaseOutcome> result = Async.function(child::run, task);
     Workflow.getWorkflowExecution(child).get();
     view.phaseStarted(i);
+    recorder.phaseStarted(i, view.status());
     controls.forwardUntilEnded(child, result);
     return result.get();
   }

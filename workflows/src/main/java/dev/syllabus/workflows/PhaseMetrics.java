@@ -10,6 +10,7 @@ import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.WorkloadResources;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
+import dev.syllabus.workflows.status.PhaseTimes;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.workflow.Workflow;
@@ -84,6 +85,11 @@ public final class PhaseMetrics {
   static final class WholeSeconds {
     private long millis;
 
+    /** Every millisecond added so far. */
+    long millis() {
+      return millis;
+    }
+
     /** Adds {@code more} milliseconds; returns the whole seconds this completes. */
     long add(long more) {
       long before = millis / 1000;
@@ -105,6 +111,7 @@ public final class PhaseMetrics {
   private Long stopSentAt;
   private boolean stopForPause;
   private Long jobEndedAt;
+  private Long handoffMillis;
 
   PhaseMetrics(PhaseTask task) {
     this.task = task;
@@ -137,7 +144,8 @@ public final class PhaseMetrics {
     handoffMeasured = true;
     Long from = task.previousJobEndedAt();
     if (from != null) {
-      record(HANDOFF_LATENCY, Workflow.currentTimeMillis() - from);
+      handoffMillis = Math.max(0, Workflow.currentTimeMillis() - from);
+      record(HANDOFF_LATENCY, handoffMillis);
     }
   }
 
@@ -162,6 +170,11 @@ public final class PhaseMetrics {
   /** Workflow time when the phase's latest job was seen to end; null when none ran. */
   Long jobEndedAt() {
     return jobEndedAt;
+  }
+
+  /** Where the phase's time went so far, for the run record. */
+  PhaseTimes times() {
+    return new PhaseTimes(running.millis(), queued.millis(), paused.millis(), handoffMillis, gpus);
   }
 
   /** The run's state and each of its phases' as gauges: 1 for the current one, 0 for the others. */

@@ -205,7 +205,7 @@ final class PhaseView {
             status.checkpoint(),
             status.controls());
     publish();
-    return new PhaseOutcome(status, output, metrics.jobEndedAt());
+    return new PhaseOutcome(status, output, metrics.jobEndedAt(), metrics.times());
   }
 
   /** Shows the phase in the Web UI and tells the parent run at state changes and each tenth. */

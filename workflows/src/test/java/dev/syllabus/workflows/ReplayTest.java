@@ -41,6 +41,9 @@ class ReplayTest {
    */
   private static final List<String> VERSIONS = List.of(PhaseWorkflowImpl.CONTROLS_ANSWERED);
 
+  /** The same for the run's workflow: each must be seen on both sides in the recorded runs. */
+  private static final List<String> RUN_VERSIONS = List.of(RunRecorder.RUN_RECORD);
+
   /** What the phase workflow asks of a backend; the baseline must exercise every one. */
   private static final Set<String> PHASE_ACTIVITIES =
       Set.of(
@@ -105,9 +108,23 @@ class ReplayTest {
 
   @TestFactory
   Stream<DynamicTest> theRecordedPhasesCoverBothSidesOfEachVersion() throws Exception {
-    List<Path> phases =
-        histories().stream().filter(p -> p.toString().matches(".*\\.\\d+-\\w+\\.json")).toList();
-    return VERSIONS.stream()
+    List<Path> phases = histories().stream().filter(ReplayTest::isPhase).toList();
+    return bothSides(VERSIONS, phases);
+  }
+
+  @TestFactory
+  Stream<DynamicTest> theRecordedRunsCoverBothSidesOfEachVersion() throws Exception {
+    List<Path> runs = histories().stream().filter(p -> !isPhase(p)).toList();
+    return bothSides(RUN_VERSIONS, runs);
+  }
+
+  private static boolean isPhase(Path history) {
+    return history.toString().matches(".*\\.\\d+-\\w+\\.json");
+  }
+
+  /** A test per change id: some of {@code recorded} took its new path, and some its old one. */
+  private static Stream<DynamicTest> bothSides(List<String> changeIds, List<Path> recorded) {
+    return changeIds.stream()
         .map(
             changeId ->
                 DynamicTest.dynamicTest(
@@ -115,12 +132,12 @@ class ReplayTest {
                     () -> {
                       List<String> with = new ArrayList<>();
                       List<String> without = new ArrayList<>();
-                      for (Path file : phases) {
+                      for (Path file : recorded) {
                         boolean marked = changeIds(history(file)).contains(changeId);
                         (marked ? with : without).add(file.getFileName().toString());
                       }
-                      assertFalse(with.isEmpty(), "no recorded phase took the new path");
-                      assertFalse(without.isEmpty(), "no recorded phase took the old path");
+                      assertFalse(with.isEmpty(), "no recorded history took the new path");
+                      assertFalse(without.isEmpty(), "no recorded history took the old path");
                     }));
   }
 

@@ -5,6 +5,8 @@ import dev.syllabus.workflows.recipe.OptimizerSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
+import dev.syllabus.workflows.record.RecordActivities;
+import dev.syllabus.workflows.record.RecordUpdate;
 import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -13,6 +15,8 @@ import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -23,6 +27,19 @@ final class TestRuns implements AutoCloseable {
   private final TestWorkflowEnvironment env;
   private final WorkflowClient client;
   private final FakeBackend backend;
+  private final KeptRecords records = new KeptRecords();
+
+  /** Keeps the record updates the runs send, as a worker would write them. */
+  static final class KeptRecords implements RecordActivities {
+    final List<RecordUpdate> updates = new ArrayList<>();
+
+    @Override
+    public void writeRecord(RecordUpdate update) {
+      synchronized (updates) {
+        updates.add(update);
+      }
+    }
+  }
 
   TestRuns() {
     this(TestEnvironmentOptions.getDefaultInstance());
@@ -38,13 +55,20 @@ final class TestRuns implements AutoCloseable {
     Worker worker = env.newWorker(CurriculumWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
-    worker.registerActivitiesImplementations(backend);
+    worker.registerActivitiesImplementations(backend, records);
     env.start();
     client = env.getWorkflowClient();
   }
 
   WorkflowClient client() {
     return client;
+  }
+
+  /** The record updates the runs sent, in the order they came. */
+  List<RecordUpdate> recordUpdates() {
+    synchronized (records.updates) {
+      return List.copyOf(records.updates);
+    }
   }
 
   FakeBackend backend() {

@@ -4,6 +4,7 @@ import dev.syllabus.activities.ArtifactStore;
 import dev.syllabus.activities.JobFollower;
 import dev.syllabus.activities.PhaseCore;
 import dev.syllabus.activities.Renderer;
+import dev.syllabus.activities.StoreBacked;
 import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.job.Handoff;
 import dev.syllabus.workflows.job.JobProgress;
@@ -40,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * knows a suspended Job was stopped on purpose. Reads never change the cluster: each change is a
  * step the phase workflow takes.
  */
-public final class KubernetesPhaseActivities implements PhaseActivities, AutoCloseable {
+public final class KubernetesPhaseActivities
+    implements PhaseActivities, StoreBacked, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesPhaseActivities.class);
 
   /** How long a Job may be missing from what the informer shows before it counts as deleted. */
@@ -100,6 +102,16 @@ public final class KubernetesPhaseActivities implements PhaseActivities, AutoClo
     if (c != null) {
       c.cache().wake();
     }
+  }
+
+  @Override
+  public ArtifactStore store() {
+    return core.store();
+  }
+
+  @Override
+  public String backendName() {
+    return "kubernetes";
   }
 
   @Override

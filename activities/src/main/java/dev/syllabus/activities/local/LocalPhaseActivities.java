@@ -8,6 +8,7 @@ import dev.syllabus.activities.JobFollower;
 import dev.syllabus.activities.PhaseCore;
 import dev.syllabus.activities.Progress;
 import dev.syllabus.activities.Renderer;
+import dev.syllabus.activities.StoreBacked;
 import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.job.Handoff;
 import dev.syllabus.workflows.job.JobProgress;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * up, and starts again, from its latest checkpoint, one that died with no exit code (the machine or
  * the job was killed): here the backend plays the part a Job controller plays on Kubernetes.
  */
-public final class LocalPhaseActivities implements PhaseActivities {
+public final class LocalPhaseActivities implements PhaseActivities, StoreBacked {
   private static final Logger log = LoggerFactory.getLogger(LocalPhaseActivities.class);
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -76,6 +77,16 @@ public final class LocalPhaseActivities implements PhaseActivities {
     this.core = new PhaseCore(renderer, store);
     this.store = store;
     this.repoRoot = repoRoot.toAbsolutePath().normalize();
+  }
+
+  @Override
+  public ArtifactStore store() {
+    return core.store();
+  }
+
+  @Override
+  public String backendName() {
+    return "local";
   }
 
   @Override

@@ -115,7 +115,36 @@ public record RunRecord(
       Double evalLoss,
       Triplet output,
       String message,
-      Series series) {}
+      Series series) {
+
+    /** This phase as a retry takes it over: REUSED, handing on {@code handedOn}. */
+    public PhaseRecord reused(Triplet handedOn, String why) {
+      return new PhaseRecord(
+          index,
+          name,
+          framework,
+          workload,
+          "REUSED",
+          stepStart,
+          stepEnd,
+          step,
+          attempts,
+          startedAt,
+          endedAt,
+          runningSeconds,
+          queuedSeconds,
+          pausedSeconds,
+          handoffSeconds,
+          gpus,
+          gpuHours,
+          images,
+          loss,
+          evalLoss,
+          handedOn,
+          why,
+          series);
+    }
+  }
 
   /**
    * Metric series over global step, from the {@code log_history} of the phase's latest complete

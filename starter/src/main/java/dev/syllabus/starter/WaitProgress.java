@@ -35,8 +35,9 @@ final class WaitProgress {
       } catch (TimeoutException e) {
         progress.show(RunView.fetch(client, id));
       } catch (WorkflowException e) {
-        // The run failed or was canceled, and its status says how; or the long poll for its
-        // result gave up (a WorkflowServiceException) while it still runs: wait on.
+        // The run failed or was canceled, and its status says how; or the server refused the long
+        // poll for its result while it still runs (WorkflowServiceException, RESOURCE_EXHAUSTED
+        // "Workflow is busy", seen on the dev server during a retry): wait on.
         RunStatus now = RunView.fetch(client, id);
         if (now.state().isFinal()) {
           return now;

@@ -94,6 +94,11 @@ class RetryCommandTest {
         lineage.get("artifacts").toString().contains("x/0-easy/checkpoint-900"),
         "the new run's lineage names x's checkpoint as an input: " + lineage);
 
+    JsonNode record = JSON.readTree(runs.resolve("x-retry-1/record.json").toFile());
+    assertEquals("REUSED", record.at("/phases/0/state").asText(), record.toString());
+    assertEquals("x", record.at("/retryOf/runId").asText(), record.toString());
+    assertEquals("COMPLETED", record.at("/phases/1/state").asText(), record.toString());
+
     Cli.Result again = cli.run("retry", "x", "--address", address);
     assertEquals(0, again.exitCode(), again.err());
     assertEquals("x-retry-2", again.out().strip());

@@ -133,7 +133,11 @@ public final class ArtifactStore {
     return true;
   }
 
-  static boolean isComplete(Path checkpoint) {
+  /**
+   * Whether a checkpoint folder is complete: its trainer_state.json (written last) is there and
+   * reads.
+   */
+  public static boolean isComplete(Path checkpoint) {
     Path state = checkpoint.resolve("trainer_state.json");
     if (!Files.isRegularFile(state)) {
       return false;

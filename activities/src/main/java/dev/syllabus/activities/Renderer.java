@@ -108,7 +108,7 @@ public final class Renderer {
   }
 
   /** The pod template of a Job, Deployment or StatefulSet; null for any other object. */
-  static PodTemplateSpec podTemplate(HasMetadata object) {
+  public static PodTemplateSpec podTemplate(HasMetadata object) {
     return PodInjection.podTemplate(object);
   }
 

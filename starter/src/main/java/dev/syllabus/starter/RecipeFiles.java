@@ -60,14 +60,22 @@ final class RecipeFiles {
     } catch (IOException e) {
       return problem(given, "cannot read: " + e.getMessage());
     }
+    return checkText(given, text, overrides, kubeconfigsFor(paths, given));
+  }
+
+  /**
+   * Checks recipe {@code text} (named {@code source} in problems) against the frameworks in {@code
+   * kubeconfigs}, {@code overrides} applied first.
+   */
+  static Checked checkText(String source, String text, List<String> overrides, Path kubeconfigs) {
     FrameworkCatalog catalog;
     try {
-      catalog = new Kubeconfigs(paths.kubeconfigs()).catalog();
+      catalog = new Kubeconfigs(kubeconfigs).catalog();
     } catch (Kubeconfigs.Broken e) {
       return new Checked(null, List.of(new Problem(e.file(), 0, "", e.getMessage())));
     }
     try {
-      RecipeLoader.Loaded loaded = RecipeLoader.parse(given, text, overrides);
+      RecipeLoader.Loaded loaded = RecipeLoader.parse(source, text, overrides);
       List<Problem> problems =
           new ArrayList<>(RecipeValidator.validate(loaded.recipe(), loaded.sources(), catalog));
       problems.sort(Comparator.comparing(Problem::source).thenComparingInt(Problem::line));
@@ -75,6 +83,18 @@ final class RecipeFiles {
     } catch (RecipeException e) {
       return new Checked(null, e.problems());
     }
+  }
+
+  /**
+   * The frameworks a recipe uses: the {@code kubeconfigs/} folder beside the recipe file when it
+   * has one (a folder made by {@code syllabus export}), otherwise the repository's.
+   */
+  static Path kubeconfigsFor(Paths paths, String given) {
+    Path parent = paths.recipe(given).toAbsolutePath().normalize().getParent();
+    if (parent != null && Files.isDirectory(parent.resolve("kubeconfigs"))) {
+      return parent.resolve("kubeconfigs");
+    }
+    return paths.kubeconfigs();
   }
 
   /** The recipe, or {@link Exit.BadInput} carrying every problem, one per line. */

@@ -107,47 +107,57 @@ final class RenderCommand implements Callable<Integer> {
               + ")");
     }
     Recipe r = all.size() == overrides.size() ? first : RecipeFiles.load(parent.paths, recipe, all);
-    Renderer renderer = new Renderer(new Kubeconfigs(parent.paths.kubeconfigs()));
+    Renderer renderer =
+        new Renderer(new Kubeconfigs(RecipeFiles.kubeconfigsFor(parent.paths, recipe)));
     PrintWriter out = spec.commandLine().getOut();
-    List<StepRange> ranges = r.stepRanges();
     for (int i = 0; i < r.phases().size(); i++) {
       Phase p = r.phases().get(i);
       if (phase != null && !p.name().equals(phase)) {
         continue;
       }
-      PhaseTask task =
-          new PhaseTask(
-              runId,
-              r.name(),
-              i,
-              p,
-              ranges.get(i),
-              r.schedule().totalSteps(),
-              inputOf(r, runId, i, ranges),
-              dataFor(r, i),
-              RunSettings.DEFAULTS.reportEveryMillis(),
-              0,
-              null);
-      RenderedPhase rendered;
-      try {
-        rendered = renderer.render(task, 1);
-      } catch (Kubeconfigs.Broken e) {
-        throw new Exit.BadInput(e.toString());
-      } catch (IllegalArgumentException e) {
-        throw new Exit.BadInput(recipe + ": phases[" + i + "]: " + e.getMessage());
-      }
-      out.println(
-          "# phase "
-              + i
-              + " '"
-              + p.name()
-              + "': "
-              + p.frameworkWorkload()
-              + ", steps "
-              + ranges.get(i));
-      out.print(rendered.toYaml());
+      out.print(renderPhase(renderer, r, i, runId, recipe));
     }
     return Exit.OK;
+  }
+
+  /**
+   * Phase {@code i} of {@code r} as run {@code runId} would apply it: a comment line naming the
+   * phase, then its objects as YAML. {@code source} names the recipe in messages.
+   */
+  static String renderPhase(Renderer renderer, Recipe r, int i, String runId, String source) {
+    List<StepRange> ranges = r.stepRanges();
+    Phase p = r.phases().get(i);
+    PhaseTask task =
+        new PhaseTask(
+            runId,
+            r.name(),
+            i,
+            p,
+            ranges.get(i),
+            r.schedule().totalSteps(),
+            inputOf(r, runId, i, ranges),
+            dataFor(r, i),
+            RunSettings.DEFAULTS.reportEveryMillis(),
+            0,
+            null);
+    RenderedPhase rendered;
+    try {
+      rendered = renderer.render(task, 1);
+    } catch (Kubeconfigs.Broken e) {
+      throw new Exit.BadInput(e.toString());
+    } catch (IllegalArgumentException e) {
+      throw new Exit.BadInput(source + ": phases[" + i + "]: " + e.getMessage());
+    }
+    return "# phase "
+        + i
+        + " '"
+        + p.name()
+        + "': "
+        + p.frameworkWorkload()
+        + ", steps "
+        + ranges.get(i)
+        + "\n"
+        + rendered.toYaml();
   }
 
   /**

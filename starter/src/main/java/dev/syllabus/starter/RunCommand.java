@@ -74,42 +74,64 @@ final class RunCommand implements Callable<Integer> {
     }
     try (Temporal temporal = parent.temporal.connect()) {
       ensureSearchAttributes(temporal);
-      CurriculumWorkflow run = start(temporal.client(), r, id);
-      spec.commandLine().getOut().println(id);
-      if (!workerPolls(temporal)) {
-        spec.commandLine()
-            .getErr()
-            .println(
-                "syllabus: no worker polls task queue '"
-                    + CurriculumWorkflow.TASK_QUEUE
-                    + "' at "
-                    + temporal.address()
-                    + "; the run waits until one starts (`syllabus worker`, or `syllabus dev`)");
-      }
-      if (!wait) {
-        return Exit.OK;
-      }
-      RunStatus end = WaitProgress.await(temporal.client(), id, spec.commandLine().getErr());
-      spec.commandLine().getOut().print(json ? RunView.json(end) + "\n" : RunView.table(end));
-      return RunView.exitCodeOf(end.state());
+      start(temporal.client(), RunInput.of(r), id, summary(r));
+      return followStarted(temporal, spec, id, wait, json);
     }
   }
 
+  /**
+   * Prints the started run's id, warns when no worker polls, and with {@code wait} prints how it
+   * ended: what {@code run} and {@code retry} do once they started a run. Returns the exit code.
+   */
+  static int followStarted(
+      Temporal temporal,
+      picocli.CommandLine.Model.CommandSpec spec,
+      String id,
+      boolean wait,
+      boolean json) {
+    spec.commandLine().getOut().println(id);
+    if (!workerPolls(temporal)) {
+      spec.commandLine()
+          .getErr()
+          .println(
+              "syllabus: no worker polls task queue '"
+                  + CurriculumWorkflow.TASK_QUEUE
+                  + "' at "
+                  + temporal.address()
+                  + "; the run waits until one starts (`syllabus worker`, or `syllabus dev`)");
+    }
+    if (!wait) {
+      return Exit.OK;
+    }
+    RunStatus end = WaitProgress.await(temporal.client(), id, spec.commandLine().getErr());
+    spec.commandLine().getOut().print(json ? RunView.json(end) + "\n" : RunView.table(end));
+    return RunView.exitCodeOf(end.state());
+  }
+
   static CurriculumWorkflow start(WorkflowClient client, Recipe r, String id) {
+    return start(client, RunInput.of(r), id, summary(r));
+  }
+
+  /**
+   * Starts run {@code id} with {@code input}, shown in the Web UI's run list as {@code summary}.
+   */
+  static CurriculumWorkflow start(
+      WorkflowClient client, RunInput input, String id, String summary) {
+    Recipe r = input.recipe();
     WorkflowOptions options =
         WorkflowOptions.newBuilder()
             .setWorkflowId(id)
             .setTaskQueue(CurriculumWorkflow.TASK_QUEUE)
             .setWorkflowIdReusePolicy(
                 WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
-            .setStaticSummary(summary(r))
+            .setStaticSummary(summary)
             .setStaticDetails(details(r))
             .setTypedSearchAttributes(
                 SearchAttributes.newBuilder().set(SearchKeys.RECIPE, r.name()).build())
             .build();
     CurriculumWorkflow run = client.newWorkflowStub(CurriculumWorkflow.class, options);
     try {
-      WorkflowClient.start(run::run, RunInput.of(r));
+      WorkflowClient.start(run::run, input);
     } catch (WorkflowExecutionAlreadyStarted e) {
       throw new Exit.BadInput(
           "--id: a run '" + id + "' already exists; run ids are never reused, pick another");

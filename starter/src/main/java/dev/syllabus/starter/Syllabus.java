@@ -27,7 +27,11 @@ import picocli.CommandLine.Mixin;
       DoctorCommand.class,
       ValidateCommand.class,
       RenderCommand.class,
+      ExportCommand.class,
+      RecipesCommand.class,
+      FrameworksCommand.class,
       RunCommand.class,
+      RetryCommand.class,
       StatusCommand.class,
       ListCommand.class,
       LogsCommand.class,
@@ -42,7 +46,8 @@ import picocli.CommandLine.Mixin;
     footer = {
       "",
       "Exit codes: 0 success, 1 the run or command failed, 2 bad input (nothing was started).",
-      "Files: recipes and kubeconfigs/ are read from the repository (SYLLABUS_REPO);",
+      "Files: recipes and kubeconfigs/ are read from the repository (SYLLABUS_REPO),",
+      "or from a kubeconfigs/ folder beside the recipe (`syllabus export` makes one);",
       "runs and artifacts live under SYLLABUS_HOME (default ~/.syllabus)."
     })
 public final class Syllabus implements Runnable {
@@ -160,12 +165,33 @@ public final class Syllabus implements Runnable {
     }
   }
 
-  /** The version from the jar's manifest, or "dev" when run from classes. */
+  /**
+   * The version from the jar's manifest or the pom.properties Maven puts in it, or "dev" when run
+   * from classes.
+   */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
+      return new String[] {"syllabus " + number()};
+    }
+
+    static String number() {
       String v = Syllabus.class.getPackage().getImplementationVersion();
-      return new String[] {"syllabus " + (v == null ? "dev" : v)};
+      if (v != null) {
+        return v;
+      }
+      try (java.io.InputStream in =
+          Syllabus.class.getResourceAsStream(
+              "/META-INF/maven/dev.syllabus/syllabus-starter/pom.properties")) {
+        if (in != null) {
+          java.util.Properties pom = new java.util.Properties();
+          pom.load(in);
+          return pom.getProperty("version", "dev");
+        }
+      } catch (java.io.IOException e) {
+        return "dev";
+      }
+      return "dev";
     }
   }
 }

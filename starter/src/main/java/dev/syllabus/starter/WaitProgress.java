@@ -35,7 +35,14 @@ final class WaitProgress {
       } catch (TimeoutException e) {
         progress.show(RunView.fetch(client, id));
       } catch (WorkflowException e) {
-        break; // the status says how it ended
+        // The run failed or was canceled, and its status says how; or the server refused the long
+        // poll for its result while it still runs (WorkflowServiceException, RESOURCE_EXHAUSTED
+        // "Workflow is busy", seen on the dev server during a retry): wait on.
+        RunStatus now = RunView.fetch(client, id);
+        if (now.state().isFinal()) {
+          return now;
+        }
+        progress.show(now);
       }
     }
     return RunView.fetch(client, id);

@@ -55,6 +55,11 @@ final class DevInThread implements AutoCloseable {
     return run;
   }
 
+  /** Where it serves Temporal, for {@code --address}. */
+  String address() {
+    return address;
+  }
+
   /** As Ctrl-C: the worker and the server stop. */
   @Override
   public void close() throws InterruptedException {

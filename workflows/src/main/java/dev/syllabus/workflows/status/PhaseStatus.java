@@ -39,6 +39,27 @@ public record PhaseStatus(
     Long checkpoint,
     int controls) {
 
+  /** A phase that has not started: PENDING at its first step, nothing seen or handed on yet. */
+  public static PhaseStatus pending(
+      int index, String name, String framework, String workload, long stepStart, long stepEnd) {
+    return new PhaseStatus(
+        index,
+        name,
+        framework,
+        workload,
+        PhaseState.PENDING,
+        stepStart,
+        stepEnd,
+        stepStart,
+        null,
+        null,
+        0,
+        null,
+        null,
+        null,
+        0);
+  }
+
   public PhaseStatus withState(PhaseState newState, String newMessage) {
     return new PhaseStatus(
         index,

@@ -3,6 +3,7 @@ package dev.syllabus.starter;
 import dev.syllabus.activities.record.RunRecord;
 import dev.syllabus.activities.record.RunRecord.PhaseRecord;
 import dev.syllabus.activities.record.RunRecords;
+import dev.syllabus.workflows.job.Triplet;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
@@ -121,8 +122,21 @@ final class RecordedRuns {
         record.totalSteps() > 0 ? (double) record.step() / record.totalSteps() : 0,
         current,
         phases,
-        null,
+        handedOnLast(record),
         record.message());
+  }
+
+  /**
+   * What the run's last phase that handed anything on handed on: what its next phase starts from.
+   */
+  static Triplet handedOnLast(RunRecord record) {
+    Triplet last = null;
+    for (PhaseRecord phase : record.phases()) {
+      if (phase.output() != null) {
+        last = phase.output();
+      }
+    }
+    return last;
   }
 
   /** The phase running, or the last one that ran. */

@@ -1,10 +1,13 @@
 package dev.syllabus.starter;
 
+import dev.syllabus.activities.record.RunRecord;
+import dev.syllabus.activities.record.RunRecords;
 import dev.syllabus.worker.Temporal;
 import dev.syllabus.workflows.PhaseOutcome;
 import dev.syllabus.workflows.RetryOf;
 import dev.syllabus.workflows.RetryPlan;
 import dev.syllabus.workflows.RunInput;
+import dev.syllabus.workflows.RunSettings;
 import dev.syllabus.workflows.job.ArtifactRef;
 import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.job.Triplet;
@@ -16,6 +19,8 @@ import dev.syllabus.workflows.status.RunStatus;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -92,10 +97,11 @@ final class RetryCommand implements Callable<Integer> {
     }
     try (Temporal temporal = parent.temporal.connect()) {
       WorkflowClient client = temporal.client();
-      RunStatus earlier = RunView.fetch(client, runId);
-      RunInput input = inputOf(client, runId);
+      Earlier known = earlier(client);
+      RunStatus earlier = known.status();
+      RunInput input = known.input();
       Recipe earlierRecipe = input.recipe();
-      String id = newRunId != null ? newRunId : nextRetryId(client, runId);
+      String id = newRunId != null ? newRunId : nextRetryId(client, runId, parent.paths.runs());
       requireValidId(id);
       RetryPlan plan;
       String phase;
@@ -103,7 +109,12 @@ final class RetryCommand implements Callable<Integer> {
       try {
         phase = from != null ? from : RetryPlan.defaultPhase(earlier);
         recipe = withOverrides(earlierRecipe, phase);
-        plan = RetryPlan.of(id, recipe, withWholeArtifacts(client, earlier, input), phase);
+        plan =
+            RetryPlan.of(
+                id,
+                recipe,
+                known.recorded() ? earlier : withWholeArtifacts(client, earlier, input),
+                phase);
       } catch (RetryPlan.Refused e) {
         throw new Exit.BadInput(e.getMessage());
       }
@@ -134,6 +145,58 @@ final class RetryCommand implements Callable<Integer> {
       return RunCommand.followStarted(temporal, spec, id, wait, json);
     }
   }
+
+  /**
+   * The earlier run as this Temporal knows it, or, when it does not (its history is past the
+   * namespace's retention, or it ran on another Temporal, such as {@code demo}'s), as its record in
+   * the local store says.
+   */
+  private Earlier earlier(WorkflowClient client) {
+    try {
+      return new Earlier(RunView.fetch(client, runId), inputOf(client, runId), false);
+    } catch (Exit.BadInput unknown) {
+      Path file = RunRecords.fileOf(parent.paths.runs(), runId);
+      if (!Files.isRegularFile(file)) {
+        throw unknown;
+      }
+      RunRecord record;
+      try {
+        record = RunRecords.read(file);
+      } catch (RunRecords.NotARecord e) {
+        throw new Exit.BadInput(unknown.getMessage() + ", and its record " + e.getMessage());
+      }
+      if (!record.state().equals("FAILED")
+          && !record.state().equals("CANCELED")
+          && !record.state().equals("COMPLETED")) {
+        throw new Exit.BadInput(
+            "run "
+                + runId
+                + " is not known to this Temporal and its record says it was "
+                + record.state()
+                + " when last written: a run that may still run is not retried");
+      }
+      spec.commandLine()
+          .getErr()
+          .println(
+              "syllabus: run "
+                  + runId
+                  + " is not known to this Temporal; retrying it from "
+                  + file);
+      Recipe recipe;
+      try {
+        recipe = RunRecords.recipeOf(file, record);
+      } catch (RunRecords.NotARecord e) {
+        throw new Exit.BadInput(e.getMessage());
+      }
+      return new Earlier(
+          RecordedRuns.status(record),
+          new RunInput(recipe, RunSettings.DEFAULTS, null, record.retryOf()),
+          true);
+    }
+  }
+
+  /** The run a retry starts from: its status and input, from Temporal or its record. */
+  private record Earlier(RunStatus status, RunInput input, boolean recorded) {}
 
   /**
    * The earlier recipe with {@code --set} applied and checked; only {@code phase} and the phases
@@ -188,7 +251,7 @@ final class RetryCommand implements Callable<Integer> {
    * {@code <run>-retry-<n>} with the first n no run has: a retry of {@code x-retry-1} is {@code
    * x-retry-2}.
    */
-  private static String nextRetryId(WorkflowClient client, String run) {
+  private static String nextRetryId(WorkflowClient client, String run, Path store) {
     String base = run.replaceFirst("-retry-\\d+$", "");
     for (int n = 1; ; n++) {
       String suffix = "-retry-" + n;
@@ -197,6 +260,9 @@ final class RetryCommand implements Callable<Integer> {
               ? base.substring(0, Names.MAX_RUN_ID - suffix.length()).replaceAll("-+$", "")
               : base;
       String candidate = head + suffix;
+      if (Files.exists(store.resolve(candidate))) {
+        continue; // a run of that id left its artifacts here, maybe on another Temporal
+      }
       try {
         RunView.describe(client, candidate);
       } catch (Exit.BadInput notFound) {

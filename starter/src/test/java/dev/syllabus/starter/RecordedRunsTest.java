@@ -3,6 +3,9 @@ package dev.syllabus.starter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.syllabus.activities.record.RunRecords;
+import dev.syllabus.worker.Paths;
+import dev.syllabus.workflows.recipe.Recipe;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +53,18 @@ class RecordedRunsTest {
     assertEquals(0, RecordedRuns.list(runs, ListedRun.State.FAILED, null, 20).size());
     assertEquals(0, RecordedRuns.list(runs, null, "other", 20).size());
     assertEquals(0, RecordedRuns.list(home.resolve("nothing-here"), null, null, 20).size());
+  }
+
+  @Test
+  void aRecordsRecipeReadsBackAsTheRecipeTheRunRan() throws Exception {
+    Path file = home.resolve("runs").resolve(FIRST).resolve("record.json");
+    Recipe recorded = RunRecords.recipeOf(file, RunRecords.read(file));
+    Recipe demo = RecipeFiles.load(new Paths(Cli.REPO, home), "recipes/demo.yaml", List.of());
+    assertEquals(demo, recorded);
+
+    Path other = home.resolve("runs").resolve(SECOND).resolve("record.json");
+    assertEquals(
+        0.003, RunRecords.recipeOf(other, RunRecords.read(other)).phases().get(1).optimizer().lr());
   }
 
   @Test

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.syllabus.activities.record.RunRecord;
+import dev.syllabus.activities.record.RunRecords;
+import dev.syllabus.workflows.RetryOf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -141,6 +144,52 @@ class RetryCommandTest {
     assertEquals("COMPLETED", done.get("state").asText());
     assertEquals(phase(failed, 0), phase(done, 0));
     assertEquals("COMPLETED", phase(done, 1).get("state").asText());
+  }
+
+  @Test
+  void aRunThisTemporalNeverKnewIsRetriedFromItsRecord() throws Exception {
+    Cli.Result run =
+        cli.run(
+            "run",
+            "recipes/demo.yaml",
+            "--id",
+            "w",
+            "--address",
+            address,
+            "--set",
+            "phases[easy].config.step_pause_ms=0",
+            "--set",
+            "phases[medium].config.batch_size=0");
+    assertEquals(0, run.exitCode(), run.err());
+    awaitStatus("w", "w fails", s -> s.get("state").asText().equals("FAILED"));
+    // Another Temporal, as after `demo`, whose Temporal ends with it: only the record is left.
+    dev.close();
+    deleteTree(home.resolve("temporal"));
+    dev = DevInThread.start(cli);
+    address = dev.address();
+
+    Cli.Result retry =
+        cli.run(
+            "retry",
+            "w",
+            "--set",
+            "phases[medium].config.batch_size=32",
+            "--wait",
+            "--json",
+            "--address",
+            address);
+
+    assertEquals(0, retry.exitCode(), retry.err());
+    assertTrue(
+        retry.err().contains("run w is not known to this Temporal; retrying it from "),
+        retry.err());
+    JsonNode done = JSON.readTree(retry.out().substring("w-retry-1\n".length()));
+    assertEquals("COMPLETED", done.get("state").asText());
+    assertEquals("COMPLETED", phase(done, 1).get("state").asText());
+    RunRecord record = RunRecords.read(RunRecords.fileOf(home.resolve("runs"), "w-retry-1"));
+    assertEquals(new RetryOf("w", "medium"), record.retryOf());
+    assertEquals("REUSED", record.phases().get(0).state());
+    assertEquals("w/0-easy/checkpoint-900", record.phases().get(0).output().model().path());
   }
 
   @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.syllabus.workflows.recipe.Recipe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -66,6 +67,23 @@ public final class RunRecords {
       return JSON.treeToValue(tree, RunRecord.class);
     } catch (JsonProcessingException e) {
       throw new NotARecord(path, "a run record with a broken field: " + e.getOriginalMessage());
+    }
+  }
+
+  /**
+   * The recipe the run ran, as its record keeps it ({@code resolvedRecipe}).
+   *
+   * @throws NotARecord when the record has none, or one this version cannot read
+   */
+  public static Recipe recipeOf(Path file, RunRecord record) throws NotARecord {
+    if (record.resolvedRecipe() == null || !record.resolvedRecipe().isObject()) {
+      throw new NotARecord(file, "a run record without its recipe (resolvedRecipe)");
+    }
+    try {
+      return JSON.treeToValue(record.resolvedRecipe(), Recipe.class);
+    } catch (JsonProcessingException e) {
+      throw new NotARecord(
+          file, "a run record whose recipe cannot be read: " + e.getOriginalMessage());
     }
   }
 

@@ -2,6 +2,7 @@ package dev.syllabus.starter;
 
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunStatus;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowStub;
@@ -39,13 +40,30 @@ final class WaitProgress {
         // poll for its result while it still runs (WorkflowServiceException, RESOURCE_EXHAUSTED
         // "Workflow is busy", seen on the dev server during a retry): wait on.
         RunStatus now = RunView.fetch(client, id);
-        if (now.state().isFinal()) {
+        if (now.state().isFinal()
+            || RunView.describe(client, id)
+                != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+          // Ended, also from outside (`temporal workflow terminate`), where the run's own state
+          // never got to say so.
           return now;
         }
         progress.show(now);
+        pause();
       }
     }
     return RunView.fetch(client, id);
+  }
+
+  /**
+   * A breath before asking again, so that a server refusing the long poll is not asked in a loop.
+   */
+  private static void pause() {
+    try {
+      Thread.sleep(250);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Exit.Failed("interrupted while waiting for the run");
+    }
   }
 
   private void show(RunStatus run) {

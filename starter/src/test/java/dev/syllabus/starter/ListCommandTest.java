@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -86,6 +88,26 @@ class ListCommandTest {
         temporal, "workflow", "terminate", "--address", address, "--workflow-id", "held");
     awaitList("held is terminated", "held", r -> r.get("state").asText().equals("TERMINATED"));
     assertEquals(List.of("held"), ids(list("--state", "terminated")));
+
+    // `run --wait` returns when its run is ended from outside, though the run never said so.
+    CompletableFuture<Cli.Result> waiting =
+        CompletableFuture.supplyAsync(
+            () ->
+                cli.run(
+                    "run",
+                    "recipes/demo.yaml",
+                    "--id",
+                    "watched",
+                    "--wait",
+                    "--address",
+                    address,
+                    "--set",
+                    "phases[easy].config.step_pause_ms=40"));
+    awaitList("watched trains", "watched", r -> r.get("step").asLong() > 0);
+    RealTemporal.temporal(
+        temporal, "workflow", "terminate", "--address", address, "--workflow-id", "watched");
+    Cli.Result waited = waiting.get(120, TimeUnit.SECONDS);
+    assertEquals(1, waited.exitCode(), waited.out() + waited.err());
   }
 
   @Test

@@ -100,7 +100,6 @@ final class PodInjection {
     List<EnvVar> injected = new ArrayList<>();
     env.forEach((k, v) -> injected.add(new EnvVar(k, v, null)));
     if (rendezvous != null) {
-      injected.removeIf(var -> rendezvous.names().contains(var.getName()));
       injected.addAll(rendezvous.env());
     }
     for (Container container : containers) {

@@ -139,9 +139,4 @@ record Rendezvous(int nodes, int processesPerNode, String service, String master
     env.add(new EnvVar("MASTER_PORT", Integer.toString(port), null));
     return env;
   }
-
-  /** Every name {@link #env()} sets. */
-  List<String> names() {
-    return env().stream().map(EnvVar::getName).toList();
-  }
 }

@@ -44,8 +44,12 @@ class RendererMultiNodeTest {
   }
 
   private static PhaseTask task(Phase phase) {
+    return task("run-7", phase);
+  }
+
+  private static PhaseTask task(String runId, Phase phase) {
     return new PhaseTask(
-        "run-7",
+        runId,
         "demo",
         1,
         phase,
@@ -227,19 +231,7 @@ class RendererMultiNodeTest {
             .resources("train", new WorkloadResources(8, null, null, 2))
             .optimizer(new OptimizerSpec(null, 1.0e-5, OptimizerState.RESET))
             .build();
-    PhaseTask task =
-        new PhaseTask(
-            "a-run-id-that-is-rather-long",
-            "demo",
-            1,
-            longName,
-            new StepRange(0, 1000),
-            1000,
-            new Triplet(null, null, null),
-            DataSpec.of("org/data"),
-            1000,
-            0,
-            null);
+    PhaseTask task = task("a-run-id-that-is-rather-long", longName);
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> renderer.render(task, 1));
     assertTrue(e.getMessage().contains("host names"), e.getMessage());

@@ -15,16 +15,23 @@ import java.util.Map;
  * @param serviceKeys config keys (dotted paths) set to a Service's rendered name: the value is the
  *     Service's original name ({@code vllm}), or a text with {@code {service}} placeholders ({@code
  *     http://{rewards}:8000/score})
+ * @param rendezvousPort the port rank 0 of a trainer on several nodes listens on for its peers
+ *     ({@code rendezvous.port}, default {@value #DEFAULT_RENDEZVOUS_PORT}, torchrun's own default)
  */
 public record FrameworkSettings(
     String configFile,
     String configFormat,
     Map<String, String> keys,
     List<String> trainable,
-    Map<String, String> serviceKeys) {
+    Map<String, String> serviceKeys,
+    int rendezvousPort) {
+
+  /** torchrun's default {@code --master-port}. */
+  public static final int DEFAULT_RENDEZVOUS_PORT = 29500;
 
   public static final FrameworkSettings DEFAULTS =
-      new FrameworkSettings("config.yaml", "yaml", Map.of(), List.of(), Map.of());
+      new FrameworkSettings(
+          "config.yaml", "yaml", Map.of(), List.of(), Map.of(), DEFAULT_RENDEZVOUS_PORT);
 
   public FrameworkSettings {
     keys = Collections.unmodifiableMap(new LinkedHashMap<>(keys));

@@ -96,7 +96,8 @@ public final class Kubeconfigs {
           config.path("format").asText(FrameworkSettings.DEFAULTS.configFormat()),
           textMap(node.path("keys")),
           trainable,
-          textMap(node.path("service_keys")));
+          textMap(node.path("service_keys")),
+          node.path("rendezvous").path("port").asInt(FrameworkSettings.DEFAULT_RENDEZVOUS_PORT));
     } catch (IOException e) {
       throw new Broken(shown(file), "cannot read framework.yaml: " + firstLine(e));
     }

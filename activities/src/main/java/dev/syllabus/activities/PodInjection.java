@@ -5,6 +5,7 @@ import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.WorkloadResources;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
@@ -15,9 +16,11 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a phase changes in the pod templates of its Jobs, Deployments and StatefulSets: the labels,
@@ -44,7 +47,8 @@ final class PodInjection {
 
   /**
    * Injects the phase into {@code pod}, a template of an object of the workload role {@code role}
-   * (null when the object has none).
+   * (null when the object has none); {@code rendezvous} is the trainer's on several nodes, null
+   * otherwise.
    */
   static void inject(
       PodTemplateSpec pod,
@@ -53,7 +57,8 @@ final class PodInjection {
       FrameworkSettings settings,
       String configMapName,
       Map<String, String> labels,
-      ObjectNames names) {
+      ObjectNames names,
+      Rendezvous rendezvous) {
     if (pod.getMetadata() == null) {
       pod.setMetadata(new ObjectMeta());
     }
@@ -92,8 +97,13 @@ final class PodInjection {
     }
     Map<String, String> env = new LinkedHashMap<>(ContractEnv.of(task, main, settings));
     env.putAll(names.serviceEnv());
+    List<EnvVar> injected = new ArrayList<>();
+    env.forEach((k, v) -> injected.add(new EnvVar(k, v, null)));
+    if (rendezvous != null) {
+      injected.addAll(rendezvous.env());
+    }
     for (Container container : containers) {
-      container.setEnv(withEnv(container.getEnv(), env));
+      container.setEnv(withEnv(container.getEnv(), injected));
     }
   }
 
@@ -128,12 +138,16 @@ final class PodInjection {
    * The injected variables first, so that the manifest's own can use them as {@code $(NAME)}; a
    * manifest's variable of the same name gives way.
    */
-  private static List<EnvVar> withEnv(List<EnvVar> current, Map<String, String> injected) {
+  private static List<EnvVar> withEnv(List<EnvVar> current, List<EnvVar> injected) {
     List<EnvVar> out = new ArrayList<>();
-    injected.forEach((k, v) -> out.add(new EnvVar(k, v, null)));
+    Set<String> names = new HashSet<>();
+    for (EnvVar var : injected) {
+      out.add(new EnvVarBuilder(var).build());
+      names.add(var.getName());
+    }
     if (current != null) {
       for (EnvVar var : current) {
-        if (!injected.containsKey(var.getName())) {
+        if (!names.contains(var.getName())) {
           out.add(var);
         }
       }

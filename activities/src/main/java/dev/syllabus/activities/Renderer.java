@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,17 +80,27 @@ public final class Renderer {
     ObjectNames names = ObjectNames.of(job, phase, objects);
     Map<String, String> labels = PhaseLabels.of(task, attempt);
 
+    Rendezvous rendezvous = Rendezvous.of(job, phase.resources().get(TRAIN_ROLE), settings);
+
     List<Manifest> jobs = new ArrayList<>();
     List<Manifest> others = new ArrayList<>();
     for (HasMetadata object : objects) {
-      Manifest manifest = inject(object, task, settings, configMapName, labels, names);
+      Manifest manifest = inject(object, task, settings, configMapName, labels, names, rendezvous);
       (object instanceof Job ? jobs : others).add(manifest);
+    }
+    List<HasMetadata> made = new ArrayList<>(objects);
+    if (rendezvous != null) {
+      Service service = rendezvous.headlessService(labels, trainerPod(objects));
+      made.add(service);
+      others.add(
+          new Manifest(
+              "Service", service.getMetadata().getName(), TRAIN_ROLE, Kubeconfigs.toYaml(service)));
     }
 
     String configFile =
         FrameworkConfig.write(
             task, settings, objects, names.services(), kubeconfigs.serviceNames(phase.framework()));
-    ConfigMap config = configMap(configMapName, labels, objects, settings.configFile(), configFile);
+    ConfigMap config = configMap(configMapName, labels, made, settings.configFile(), configFile);
     List<Manifest> manifests = new ArrayList<>();
     manifests.add(new Manifest("ConfigMap", configMapName, null, Kubeconfigs.toYaml(config)));
     manifests.addAll(others);
@@ -112,6 +123,20 @@ public final class Renderer {
     return PodInjection.podTemplate(object);
   }
 
+  /** The pod template of the workload's training Job, once injected. */
+  private static PodTemplateSpec trainerPod(List<HasMetadata> objects) {
+    for (HasMetadata object : objects) {
+      if (object instanceof Job && TRAIN_ROLE.equals(Kubeconfigs.roleOf(object))) {
+        return podTemplate(object);
+      }
+    }
+    throw new IllegalArgumentException(
+        "resources.train.nodes asks for several nodes, but the workload has no Job with the label "
+            + Kubeconfigs.ROLE_LABEL
+            + ": "
+            + TRAIN_ROLE);
+  }
+
   /** The framework's manifests for the phase's workload; there must be at least one. */
   private List<HasMetadata> workloadManifests(Phase phase) {
     List<HasMetadata> objects = kubeconfigs.manifests(phase.framework(), phase.workload());
@@ -123,25 +148,34 @@ public final class Renderer {
     return objects;
   }
 
-  /** Renames, labels and injects one object in place; its manifest as it is applied. */
+  /**
+   * Renames, labels and injects one object in place; its manifest as it is applied. The training
+   * Job of a trainer on several nodes ({@code rendezvous} not null) runs a pod per node.
+   */
   private Manifest inject(
       HasMetadata object,
       PhaseTask task,
       FrameworkSettings settings,
       String configMapName,
       Map<String, String> labels,
-      ObjectNames names) {
+      ObjectNames names,
+      Rendezvous rendezvous) {
     String role = Kubeconfigs.roleOf(object);
     String original = object.getMetadata().getName();
     object.getMetadata().setName(names.newName(object.getKind(), original));
     object.getMetadata().setLabels(PhaseLabels.merged(object.getMetadata().getLabels(), labels));
+    boolean spansNodes = rendezvous != null && object instanceof Job && TRAIN_ROLE.equals(role);
     PodTemplateSpec pod = podTemplate(object);
     if (pod != null) {
-      PodInjection.inject(pod, task, role, settings, configMapName, labels, names);
+      PodInjection.inject(
+          pod, task, role, settings, configMapName, labels, names, spansNodes ? rendezvous : null);
     }
     PhaseLabels.selectAttempt(object, labels);
     if (object instanceof Job j) {
       injectJob(j, task.phase());
+      if (spansNodes) {
+        rendezvous.shape(j);
+      }
     }
     if (object instanceof ConfigMap cm) {
       ShippedFiles.ship(cm, original, task.phase(), kubeconfigs);

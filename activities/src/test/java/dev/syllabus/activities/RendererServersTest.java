@@ -386,4 +386,19 @@ class RendererServersTest {
             + " (Services: rewards-server, vllm)",
         e.getMessage());
   }
+
+  @Test
+  void aFrameworkNamesItsOwnRendezvousPort() throws Exception {
+    Path settings = repo.resolve("kubeconfigs/fw/framework.yaml");
+    Files.writeString(settings, Files.readString(settings) + "rendezvous: {port: 23456}\n");
+    Phase phase = grpo().resources("train", new WorkloadResources(6, null, null, 2)).build();
+    Job job = object(renderer.render(task(phase), 1), "Job", "run-7-1-grpo-1", Job.class);
+    List<EnvVar> env = job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    for (String name : List.of("SYLLABUS_MASTER_PORT", "PET_MASTER_PORT", "MASTER_PORT")) {
+      assertEquals(
+          "23456",
+          env.stream().filter(v -> v.getName().equals(name)).findFirst().orElseThrow().getValue(),
+          name);
+    }
+  }
 }

@@ -22,7 +22,8 @@ import java.util.Map;
  * @param kind Job, Deployment or StatefulSet
  * @param name the object's name in the manifests
  * @param image the image of its first container
- * @param gpus the GPUs its first container asks for (0 when none)
+ * @param gpus the GPUs its first container asks for (0 when none), on every node of a trainer that
+ *     spans several
  */
 record WorkloadObject(String role, String kind, String name, String image, int gpus) {
 
@@ -56,6 +57,9 @@ record WorkloadObject(String role, String kind, String name, String image, int g
       String image = "train".equals(w.role()) && phase.image() != null ? phase.image() : w.image();
       WorkloadResources asked = w.role() == null ? null : phase.resources().get(w.role());
       int gpus = asked != null && asked.gpu() != null ? asked.gpu() : w.gpus();
+      if (asked != null && "Job".equals(w.kind())) {
+        gpus *= asked.nodes(); // a trainer on several nodes: a pod of this many GPUs on each
+      }
       out.add(new WorkloadObject(w.role(), w.kind(), w.name(), image, gpus));
     }
     return out;

@@ -202,6 +202,47 @@ class ValidateCommandTest {
   }
 
   @Test
+  void aTrainerOnSeveralNodesIsValid() throws Exception {
+    Cli.Result result = validate(GOOD + "    resources: {train: {gpu: 8, nodes: 4}}\n");
+    assertEquals("ok: 3 phases, 3000 steps\n", result.out(), result.err());
+  }
+
+  @Test
+  void zeroNodesAreAnError() throws Exception {
+    rejected(
+        validate(GOOD + "    resources: {train: {gpu: 8, nodes: 0}}\n"),
+        "r.yaml:18: phases[2].resources.train.nodes: must be a whole number of at least 1, got 0");
+  }
+
+  @Test
+  void nodesMustBeAWholeNumber() throws Exception {
+    rejected(
+        validate(GOOD + "    resources: {train: {gpu: 8, nodes: two}}\n"),
+        "r.yaml:18: phases[2].resources.train.nodes: expected a whole number, got 'two'");
+  }
+
+  @Test
+  void severalNodesNeedGpusPerNode() throws Exception {
+    rejected(
+        validate(GOOD + "    resources: {train: {nodes: 2}}\n"),
+        "r.yaml:18: phases[2].resources.train.nodes: 2 nodes need 'gpu' set too: it is the GPUs"
+            + " of each node, and so the trainer processes each node runs");
+  }
+
+  @Test
+  void aServerCannotSpanNodes() throws Exception {
+    rejected(
+        validate(
+            good(
+                    "  - name: hard\n    until: 1.0\n    framework: tiny\n    workload: train\n",
+                    "  - name: hard\n    until: 1.0\n    framework: axolotl\n    workload: grpo\n")
+                + "    resources: {vllm: {gpu: 1, nodes: 2}}\n"),
+        "r.yaml:18: phases[2].resources.vllm.nodes: only the trainer (resources.train) can span"
+            + " several nodes; the server 'vllm' runs on one (leave nodes out, or scale it in its"
+            + " manifest)");
+  }
+
+  @Test
   void cpuAndMemoryMustBePositiveQuantities() throws Exception {
     rejected(
         validate(GOOD + "    resources: {train: {cpu: \"0\", memory: -1Gi}}\n"),

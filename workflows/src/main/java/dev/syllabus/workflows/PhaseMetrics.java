@@ -196,12 +196,14 @@ public final class PhaseMetrics {
     }
   }
 
-  /** The GPUs a phase asks for, over all its workloads (the trainer, its servers). */
+  /**
+   * The GPUs a phase asks for, over all its workloads (the trainer on all its nodes, its servers).
+   */
   static int gpus(Phase phase) {
     int sum = 0;
     for (WorkloadResources resources : phase.resources().values()) {
       if (resources.gpu() != null) {
-        sum += resources.gpu();
+        sum += resources.gpu() * resources.nodes(); // GPUs are per node
       }
     }
     return sum;

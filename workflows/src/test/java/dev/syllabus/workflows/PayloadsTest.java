@@ -53,7 +53,7 @@ class PayloadsTest {
                   .framework("tiny", "train")
                   .image("ghcr.io/example/trainer:1906")
                   .pullLatest(true)
-                  .resources("train", new WorkloadResources(8, "32", "1600Gi"))
+                  .resources("train", new WorkloadResources(8, "32", "1600Gi", 4))
                   .data(
                       new DataSpec(List.of(Map.of("path", "org/sft-mix", "type", "chat_template"))))
                   .optimizer(new OptimizerSpec("adamw_torch", 2.0e-5, OptimizerState.RESET))
@@ -152,6 +152,15 @@ class PayloadsTest {
   @Test
   void recipe() {
     roundTrips(RECIPE);
+  }
+
+  @Test
+  void resourcesWrittenBeforeNodesExistedAreOnOneNode() {
+    Payload old =
+        CONVERTER.toPayload(Map.of("gpu", 8, "cpu", "32", "memory", "1600Gi")).orElseThrow();
+    assertEquals(
+        new WorkloadResources(8, "32", "1600Gi", 1),
+        CONVERTER.fromPayload(old, WorkloadResources.class, WorkloadResources.class));
   }
 
   @Test

@@ -172,6 +172,18 @@ class PhaseMetricsTest {
     assertEquals(0, PhaseMetrics.gpus(Phase.builder("cpu").until(1.0).framework("t", "w").build()));
   }
 
+  @Test
+  void aTrainerOnSeveralNodesAsksForItsGpusOnEach() {
+    Phase wide =
+        Phase.builder("wide")
+            .until(1.0)
+            .framework("verifiers", "grpo")
+            .resources("train", new WorkloadResources(8, null, null, 4))
+            .resources("vllm", WorkloadResources.gpus(2))
+            .build();
+    assertEquals(34, PhaseMetrics.gpus(wide));
+  }
+
   // --- helpers --------------------------------------------------------------------------------
 
   private static JobSnapshot snapshot(JobState state, boolean waitingForCapacity) {

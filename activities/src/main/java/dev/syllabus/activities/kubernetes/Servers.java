@@ -77,8 +77,12 @@ final class Servers {
         case "Service" -> {
           Service service = (Service) Kubeconfigs.SERIALIZATION.unmarshal(m.yaml());
           var spec = service.getSpec();
+          // The headless Service of a trainer on several nodes names its pods; it serves nothing.
           boolean selects =
-              spec != null && spec.getSelector() != null && !spec.getSelector().isEmpty();
+              spec != null
+                  && spec.getSelector() != null
+                  && !spec.getSelector().isEmpty()
+                  && !Renderer.TRAIN_ROLE.equals(m.role());
           if (selects && !hasReadyEndpoint(cache.endpointSlices(m.name()))) {
             waiting.add("Service " + m.name() + " (no ready endpoints)");
           }

@@ -50,7 +50,7 @@ public record LocalLaunch(
    * Maps {@code rendered} onto this machine, writing its ConfigMaps' files under {@code jobDir}.
    *
    * @throws IllegalArgumentException when something cannot be mapped (a volume kind the local
-   *     backend does not know, a Job without containers)
+   *     backend does not know, a Job without containers, a trainer on several nodes)
    */
   public static LocalLaunch prepare(
       RenderedPhase rendered, Path storeRoot, Path repoRoot, Path jobDir) {
@@ -67,6 +67,18 @@ public record LocalLaunch(
     if (job == null) {
       throw new IllegalArgumentException(
           "phase " + rendered.job().phase() + " renders no Job to run locally");
+    }
+    Integer completions = job.getSpec().getCompletions();
+    if ("Indexed".equals(job.getSpec().getCompletionMode())
+        && completions != null
+        && completions > 1) {
+      throw new IllegalArgumentException(
+          "phase "
+              + rendered.job().phase()
+              + " asks for "
+              + completions
+              + " nodes (resources.train.nodes): the local backend runs one process; use the"
+              + " kubernetes backend");
     }
     PodSpec pod = job.getSpec().getTemplate().getSpec();
     if (pod.getContainers() == null || pod.getContainers().isEmpty()) {

@@ -231,7 +231,7 @@ public final class RunRecordWriter implements RecordActivities {
     int sum = 0;
     for (WorkloadResources resources : phase.resources().values()) {
       if (resources.gpu() != null) {
-        sum += resources.gpu();
+        sum += resources.gpu() * resources.nodes(); // GPUs are per node
       }
     }
     return sum;

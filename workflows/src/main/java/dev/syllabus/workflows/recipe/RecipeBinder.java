@@ -42,7 +42,7 @@ final class RecipeBinder {
           "queue",
           "priority");
   private static final Set<String> DEADLINE_KEYS = Set.of("ready", "capacity");
-  private static final Set<String> RESOURCE_KEYS = Set.of("gpu", "cpu", "memory");
+  private static final Set<String> RESOURCE_KEYS = Set.of("gpu", "cpu", "memory", "nodes");
   private static final Set<String> DATA_KEYS = Set.of("datasets");
   private static final Set<String> OPTIMIZER_KEYS = Set.of("name", "lr", "state");
 
@@ -251,7 +251,14 @@ final class RecipeBinder {
     String cpu = f.containsKey("cpu") ? read.quantity(f.get("cpu"), path + ".cpu") : null;
     String memory =
         f.containsKey("memory") ? read.quantity(f.get("memory"), path + ".memory") : null;
-    return new WorkloadResources(gpu, cpu, memory);
+    Integer nodes = null;
+    if (f.containsKey("nodes")) {
+      Long n = read.wholeNumber(f.get("nodes"), path + ".nodes");
+      if (n != null) {
+        nodes = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, n));
+      }
+    }
+    return new WorkloadResources(gpu, cpu, memory, nodes);
   }
 
   private DataSpec data(Node node, String path) {

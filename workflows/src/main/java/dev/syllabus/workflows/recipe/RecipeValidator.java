@@ -30,6 +30,9 @@ public final class RecipeValidator {
 
   public static final int MAX_RETRIES = 20;
 
+  /** The workload role of the training Job: the only one that may span several nodes. */
+  private static final String TRAIN_ROLE = "train";
+
   private RecipeValidator() {}
 
   public static List<Problem> validate(Recipe recipe, SourceMap at, FrameworkCatalog catalog) {
@@ -194,6 +197,41 @@ public final class RecipeValidator {
       }
       checkQuantity(r.cpu(), rolePath + ".cpu", at, problems);
       checkQuantity(r.memory(), rolePath + ".memory", at, problems);
+      checkNodes(entry.getKey(), r, rolePath, at, problems);
+    }
+  }
+
+  /**
+   * Several nodes make the trainer one distributed job (an Indexed Job, a pod per node, {@code gpu}
+   * processes each); servers have no such launcher, so they stay on one node.
+   */
+  private static void checkNodes(
+      String role, WorkloadResources r, String rolePath, SourceMap at, List<Problem> problems) {
+    if (r.nodes() < 1) {
+      problems.add(
+          at.problem(
+              rolePath + ".nodes", "must be a whole number of at least 1, got " + r.nodes()));
+      return;
+    }
+    if (!r.multiNode()) {
+      return;
+    }
+    if (!TRAIN_ROLE.equals(role)) {
+      problems.add(
+          at.problem(
+              rolePath + ".nodes",
+              "only the trainer (resources."
+                  + TRAIN_ROLE
+                  + ") can span several nodes; the server '"
+                  + role
+                  + "' runs on one (leave nodes out, or scale it in its manifest)"));
+    } else if (r.gpu() == null) {
+      problems.add(
+          at.problem(
+              rolePath + ".nodes",
+              r.nodes()
+                  + " nodes need 'gpu' set too: it is the GPUs of each node, and so the trainer"
+                  + " processes each node runs"));
     }
   }
 

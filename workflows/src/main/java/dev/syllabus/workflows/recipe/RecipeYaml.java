@@ -74,6 +74,9 @@ public final class RecipeYaml {
                 if (r.memory() != null) {
                   amounts.put("memory", r.memory());
                 }
+                if (r.nodes() != 1) {
+                  amounts.put("nodes", r.nodes());
+                }
                 resources.put(role, amounts);
               });
       out.put("resources", resources);

@@ -241,4 +241,95 @@ class RecipeLoaderTest {
                 "must be at least 1, got 0")),
         problems);
   }
+
+  // --- nodes ----------------------------------------------------------------------------------
+
+  private static final String NODES =
+      """
+      name: nodes
+      phases:
+        - name: sft
+          steps: 100
+          framework: tiny
+          workload: grpo
+          resources:
+            train: {gpu: 8, nodes: 4}
+            vllm: {gpu: 1}
+      """;
+
+  private static final FrameworkCatalog SERVERS =
+      FrameworkCatalog.of(
+          "kubeconfigs/",
+          new FrameworkCatalog.Framework(
+              "tiny", Map.of("grpo", Set.of("train", "vllm")), List.of()));
+
+  private static List<Problem> nodeProblems(String yaml) throws Exception {
+    RecipeLoader.Loaded loaded = RecipeLoader.parse("r.yaml", yaml);
+    return RecipeValidator.validate(loaded.recipe(), loaded.sources(), SERVERS);
+  }
+
+  @Test
+  void theTrainerAsksForSeveralNodes() throws Exception {
+    Recipe r = RecipeLoader.parse("r.yaml", NODES).recipe();
+    assertEquals(
+        new WorkloadResources(8, null, null, 4), r.phases().get(0).resources().get("train"));
+    assertEquals(1, r.phases().get(0).resources().get("vllm").nodes());
+    assertEquals(List.of(), nodeProblems(NODES));
+  }
+
+  @Test
+  void nodesLeftOutIsOne() {
+    assertEquals(1, new WorkloadResources(8, null, null, null).nodes());
+    assertEquals(new WorkloadResources(8, null, null, 1), WorkloadResources.gpus(8));
+  }
+
+  @Test
+  void zeroNodesNamesItsLine() throws Exception {
+    assertEquals(
+        List.of(
+            new Problem(
+                "r.yaml",
+                8,
+                "phases[0].resources.train.nodes",
+                "must be a whole number of at least 1, got 0")),
+        nodeProblems(NODES.replace("nodes: 4", "nodes: 0")));
+  }
+
+  @Test
+  void fractionalNodesAreNotAWholeNumber() {
+    RecipeException e =
+        assertThrows(
+            RecipeException.class,
+            () -> RecipeLoader.parse("r.yaml", NODES.replace("nodes: 4", "nodes: 1.5")));
+    assertEquals(1, e.problems().size(), e.problems().toString());
+    Problem p = e.problems().get(0);
+    assertEquals(8, p.line());
+    assertEquals("phases[0].resources.train.nodes", p.path());
+    assertTrue(p.message().contains("whole number"), p.message());
+  }
+
+  @Test
+  void aServerCannotSpanNodes() throws Exception {
+    List<Problem> problems =
+        nodeProblems(NODES.replace("vllm: {gpu: 1}", "vllm: {gpu: 1, nodes: 2}"));
+    assertEquals(1, problems.size(), problems.toString());
+    assertEquals(9, problems.get(0).line());
+    assertEquals("phases[0].resources.vllm.nodes", problems.get(0).path());
+    assertTrue(problems.get(0).message().contains("only the trainer"), problems.get(0).message());
+  }
+
+  @Test
+  void severalNodesNeedGpus() throws Exception {
+    List<Problem> problems = nodeProblems(NODES.replace("{gpu: 8, nodes: 4}", "{nodes: 4}"));
+    assertEquals(1, problems.size(), problems.toString());
+    assertEquals("phases[0].resources.train.nodes", problems.get(0).path());
+    assertTrue(problems.get(0).message().contains("'gpu'"), problems.get(0).message());
+  }
+
+  @Test
+  void nodesCanBeSet() throws Exception {
+    Recipe r =
+        RecipeLoader.parse("r.yaml", FULL, List.of("phases[sft].resources.train.nodes=2")).recipe();
+    assertEquals(2, r.phases().get(0).resources().get("train").nodes());
+  }
 }

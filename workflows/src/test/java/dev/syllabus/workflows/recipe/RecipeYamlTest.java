@@ -35,7 +35,7 @@ class RecipeYamlTest {
                     .framework("tiny", "train")
                     .image("img:1")
                     .pullLatest(true)
-                    .resources("train", new WorkloadResources(2, "500m", "1Gi"))
+                    .resources("train", new WorkloadResources(2, "500m", "1Gi", 3))
                     .data(DataSpec.of("on", "0x10"))
                     .optimizer(
                         new OptimizerSpec("adam", 1.0e10, OptimizerSpec.OptimizerState.RESET))

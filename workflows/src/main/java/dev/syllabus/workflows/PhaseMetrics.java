@@ -6,8 +6,6 @@ import dev.syllabus.workflows.job.JobSnapshot;
 import dev.syllabus.workflows.job.JobState;
 import dev.syllabus.workflows.job.PhaseTask;
 import dev.syllabus.workflows.job.Wanted;
-import dev.syllabus.workflows.recipe.Phase;
-import dev.syllabus.workflows.recipe.WorkloadResources;
 import dev.syllabus.workflows.status.PhaseState;
 import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.PhaseTimes;
@@ -115,7 +113,7 @@ public final class PhaseMetrics {
 
   PhaseMetrics(PhaseTask task) {
     this.task = task;
-    this.gpus = gpus(task.phase());
+    this.gpus = task.phase().gpus();
     // A phase that continued as new had started its job in an earlier run.
     this.handoffMeasured = task.carried() != null;
   }
@@ -194,19 +192,6 @@ public final class PhaseMetrics {
             .update(state == phase.state() ? 1 : 0);
       }
     }
-  }
-
-  /**
-   * The GPUs a phase asks for, over all its workloads (the trainer on all its nodes, its servers).
-   */
-  static int gpus(Phase phase) {
-    int sum = 0;
-    for (WorkloadResources resources : phase.resources().values()) {
-      if (resources.gpu() != null) {
-        sum += resources.gpu() * resources.nodes(); // GPUs are per node
-      }
-    }
-    return sum;
   }
 
   private void count(long elapsedMillis) {

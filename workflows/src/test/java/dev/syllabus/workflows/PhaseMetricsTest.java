@@ -168,8 +168,8 @@ class PhaseMetricsTest {
             .resources("vllm", WorkloadResources.gpus(2))
             .resources("rewards", new WorkloadResources(null, "4", "8Gi"))
             .build();
-    assertEquals(8, PhaseMetrics.gpus(grpo));
-    assertEquals(0, PhaseMetrics.gpus(Phase.builder("cpu").until(1.0).framework("t", "w").build()));
+    assertEquals(8, grpo.gpus());
+    assertEquals(0, Phase.builder("cpu").until(1.0).framework("t", "w").build().gpus());
   }
 
   @Test
@@ -181,7 +181,7 @@ class PhaseMetricsTest {
             .resources("train", new WorkloadResources(8, null, null, 4))
             .resources("vllm", WorkloadResources.gpus(2))
             .build();
-    assertEquals(34, PhaseMetrics.gpus(wide));
+    assertEquals(34, wide.gpus());
   }
 
   // --- helpers --------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import dev.syllabus.workflows.job.Names;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.Recipe;
 import dev.syllabus.workflows.recipe.StepRange;
-import dev.syllabus.workflows.recipe.WorkloadResources;
 import dev.syllabus.workflows.record.RecordActivities;
 import dev.syllabus.workflows.record.RecordUpdate;
 import dev.syllabus.workflows.record.RecordUpdate.PhaseEntry;
@@ -134,7 +133,7 @@ public final class RunRecordWriter implements RecordActivities {
               null,
               null,
               null,
-              gpus(phase),
+              phase.gpus(),
               null,
               null,
               null,
@@ -225,16 +224,6 @@ public final class RunRecordWriter implements RecordActivities {
         entry.output(),
         "taken over from " + from + ", where it ended " + status.state(),
         null);
-  }
-
-  private static int gpus(Phase phase) {
-    int sum = 0;
-    for (WorkloadResources resources : phase.resources().values()) {
-      if (resources.gpu() != null) {
-        sum += resources.gpu() * resources.nodes(); // GPUs are per node
-      }
-    }
-    return sum;
   }
 
   private static PhaseRecord at(List<PhaseRecord> phases, int index) {

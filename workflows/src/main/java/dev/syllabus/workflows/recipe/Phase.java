@@ -61,6 +61,19 @@ public record Phase(
     return framework + "/" + workload;
   }
 
+  /**
+   * The GPUs the phase asks for, over all its workloads (the trainer on every node, its servers).
+   */
+  public int gpus() {
+    int sum = 0;
+    for (WorkloadResources asked : resources.values()) {
+      if (asked.gpu() != null) {
+        sum += asked.gpu() * asked.nodes(); // GPUs are per node
+      }
+    }
+    return sum;
+  }
+
   public static Builder builder(String name) {
     return new Builder(name);
   }

@@ -14,8 +14,11 @@ import java.util.concurrent.TimeUnit;
  * deploy/ sets one up, and stopped by {@code testbed/down} on close, or on Ctrl-C.
  */
 final class BenchTestbed implements AutoCloseable {
-  /** The bench's own testbed: its ports, and its trainers' step time (a second, compressed). */
-  private static final int PORT_BASE = 21440;
+  /**
+   * The bench's own testbed: its first port (21440 unless {@code SYLLABUS_BENCH_PORT_BASE} says
+   * otherwise), and its trainers' step time (a second, compressed).
+   */
+  private static final int PORT_BASE = portBase();
 
   private static final double STEP_SECONDS = 0.001;
 
@@ -129,5 +132,10 @@ final class BenchTestbed implements AutoCloseable {
     } catch (IOException e) {
       return "(no log)";
     }
+  }
+
+  private static int portBase() {
+    String value = System.getenv("SYLLABUS_BENCH_PORT_BASE");
+    return value == null || value.isBlank() ? 21440 : Integer.parseInt(value.strip());
   }
 }

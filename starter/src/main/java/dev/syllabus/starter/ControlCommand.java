@@ -59,7 +59,11 @@ abstract class ControlCommand implements Callable<Integer> {
       RunView.requireRunning(temporal.client(), runId);
       CurriculumWorkflow run = temporal.client().newWorkflowStub(CurriculumWorkflow.class, runId);
       if (noWait) {
-        signal(run, reason);
+        try {
+          signal(run, reason);
+        } catch (WorkflowException e) {
+          throw failure(temporal, e);
+        }
         out.println(name() + " sent to " + runId);
         return Exit.OK;
       }
@@ -69,13 +73,22 @@ abstract class ControlCommand implements Callable<Integer> {
       } catch (WorkflowUpdateException e) {
         throw new Exit.Failed(name() + " refused: " + refusal(e));
       } catch (WorkflowException e) {
-        throw new Exit.Failed(name() + " of run " + runId + " failed: " + Temporal.rootMessage(e));
+        throw failure(temporal, e);
       }
       out.println(json ? RunView.JSON.writeValueAsString(answer) : answer.message());
       return Exit.OK;
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write the answer as JSON", e);
     }
+  }
+
+  /**
+   * Why the control failed. A run can end between the check that it is running and the control
+   * reaching it (it was writing its last record); that reads as the run having ended.
+   */
+  private Exit.Failed failure(Temporal temporal, WorkflowException e) {
+    RunView.requireRunning(temporal.client(), runId);
+    return new Exit.Failed(name() + " of run " + runId + " failed: " + Temporal.rootMessage(e));
   }
 
   /** Why the run refused the control: its validator's reason, or what the server said. */

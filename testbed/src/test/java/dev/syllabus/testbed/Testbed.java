@@ -33,7 +33,13 @@ import org.junit.jupiter.api.Assumptions;
 final class Testbed {
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   static final Path DIR = REPO.resolve("testbed/target/testbed");
-  static final int PORT_BASE = 26440;
+
+  /**
+   * The testbed's first port, 26440 unless {@code SYLLABUS_TESTBED_PORT_BASE} says otherwise (so
+   * that two checkouts can run their integration tests side by side).
+   */
+  static final int PORT_BASE = portBase("SYLLABUS_TESTBED_PORT_BASE", 26440);
+
   static final String CLUSTER_QUEUE = "gpus";
   static final int GPUS_PER_NODE = 8;
 
@@ -126,6 +132,11 @@ final class Testbed {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  static int portBase(String variable, int otherwise) {
+    String value = System.getenv(variable);
+    return value == null || value.isBlank() ? otherwise : Integer.parseInt(value.strip());
   }
 
   private static int run(List<String> command, Path log) {

@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -109,6 +110,37 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-kubernetes", description = "skip the Kubernetes measurements")
   boolean noKubernetes;
 
+  @Option(
+      names = "--versus-argo",
+      description =
+          "only this: the same chain of fixed-time steps run side by side on bench's testbed by"
+              + " Argo Workflows (built by testbed/argo/build) and by Syllabus, one pod watcher"
+              + " timing both (see docs/benchmarks.md)")
+  boolean versusArgo;
+
+  @Option(
+      names = "--steps",
+      paramLabel = "N",
+      description = "with --versus-argo: steps in the chain (default 20; --quick: 3)")
+  Integer steps;
+
+  @Option(
+      names = "--step-seconds",
+      paramLabel = "S",
+      description =
+          "with --versus-argo: how long each step's pod runs, in seconds (default 5; --quick:"
+              + " 2)")
+  Double stepSeconds;
+
+  @Option(
+      names = "--argo-requeue",
+      paramLabel = "TIME",
+      split = ",",
+      description =
+          "with --versus-argo: Argo's DEFAULT_REQUEUE_TIME for each Argo controller, 'default'"
+              + " (unset: 10s) or a Go duration (default: default,1s)")
+  List<String> argoRequeue;
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -146,6 +178,24 @@ public final class BenchCommand implements Callable<Integer> {
     if (kubeconfig != null && noKubernetes) {
       throw new Exit.BadInput("bench: --no-kubernetes and --kubeconfig contradict each other");
     }
+    if (!versusArgo && (steps != null || stepSeconds != null || argoRequeue != null)) {
+      throw new Exit.BadInput(
+          "bench: --steps, --step-seconds and --argo-requeue go with --versus-argo");
+    }
+    VersusArgo.Chain chain = null;
+    if (versusArgo) {
+      if (kubeconfig != null || noKubernetes) {
+        throw new Exit.BadInput(
+            "bench: --versus-argo runs on a testbed of bench's own; drop --kubeconfig and"
+                + " --no-kubernetes");
+      }
+      chain =
+          new VersusArgo.Chain(
+              steps != null ? steps : quick ? 3 : 20,
+              stepSeconds != null ? stepSeconds : quick ? 2 : 5,
+              argoRequeue != null ? argoRequeue : List.of(VersusArgo.ARGO_DEFAULT, "1s"));
+      requireVersusArgoBuilt();
+    }
     Path binary = devServer ? devServerBinary() : null;
     Path home = Files.createTempDirectory("syllabus-bench-");
     // The checkout's frameworks, and a home of the bench's own for the runs' artifacts.
@@ -180,6 +230,13 @@ public final class BenchCommand implements Callable<Integer> {
           local, SyllabusWorker.records(local), new BareWorkflow.NothingImpl());
       factory.start();
       try {
+        if (chain != null) {
+          log.printf("syllabus bench --versus-argo: starting a testbed (testbed/up) …%n");
+          try (BenchTestbed testbed = BenchTestbed.start(paths.repo(), home)) {
+            VersusArgo.measure(testbed, client, queue + "-k8s", home, chain, log, result);
+          }
+          return finish(out, result);
+        }
         log.printf(
             "syllabus bench%s: Temporal at %s, %d cores, task queue %s%n",
             quick ? " --quick" : "",
@@ -211,11 +268,30 @@ public final class BenchCommand implements Callable<Integer> {
       Runtime.getRuntime().removeShutdownHook(onCtrlC);
       deleteQuietly(home);
     }
+    return finish(out, result);
+  }
+
+  /** Prints the result as JSON when asked; the exit code of a bench that ran to its end. */
+  private int finish(PrintWriter out, ObjectNode result) throws IOException {
     if (json) {
       out.println(JSON.writeValueAsString(result));
     }
     out.flush();
     return Exit.OK;
+  }
+
+  /** Fails with what to run unless the testbed and Argo's controller are built. */
+  private void requireVersusArgoBuilt() {
+    if (!BenchTestbed.isBuilt(paths.repo())) {
+      throw new Exit.Failed(
+          "bench: --versus-argo needs the testbed: run testbed/build (about 12 minutes the first"
+              + " time)");
+    }
+    if (!BenchTestbed.isArgoBuilt(paths.repo())) {
+      throw new Exit.Failed(
+          "bench: --versus-argo needs Argo's controller: run testbed/argo/build (about 4 minutes"
+              + " the first time)");
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.syllabus.starter.Exit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -37,6 +38,11 @@ final class BenchTestbed implements AutoCloseable {
   /** Whether {@code testbed/build} has built the testbed in checkout {@code repo}. */
   static boolean isBuilt(Path repo) {
     return script(List.of(repo.resolve("testbed/build").toString(), "--check"), null) == 0;
+  }
+
+  /** Whether {@code testbed/argo/build} has built Argo's workflow-controller for {@code repo}. */
+  static boolean isArgoBuilt(Path repo) {
+    return script(List.of(repo.resolve("testbed/argo/build").toString(), "--check"), null) == 0;
   }
 
   /**
@@ -92,6 +98,34 @@ final class BenchTestbed implements AutoCloseable {
   /** The testbed's namespace, as the measurements see it. */
   ClusterTarget target() {
     return target;
+  }
+
+  /** The testbed's administrator's kubeconfig (the bench's pod watcher sees every namespace). */
+  Path adminKubeconfig() {
+    return dir.resolve("kubeconfig");
+  }
+
+  /**
+   * Starts Argo Workflows' controller in a namespace of its own ({@code testbed/argo/up}); {@code
+   * testbed/down} stops it with the testbed.
+   *
+   * @param requeueTime its {@code DEFAULT_REQUEUE_TIME} (a Go duration), or null for Argo's default
+   * @throws Exit.Failed when it cannot start, with the end of the script's output
+   */
+  void startArgo(String namespace, String requeueTime) {
+    List<String> command = new ArrayList<>();
+    command.add(scripts.resolve("argo/up").toString());
+    command.add(namespace);
+    command.add("--dir");
+    command.add(dir.toString());
+    if (requeueTime != null) {
+      command.add("--requeue-time");
+      command.add(requeueTime);
+    }
+    Path log = dir.resolve("argo-up-" + namespace + ".log");
+    if (script(command, log) != 0) {
+      throw new Exit.Failed("bench: testbed/argo/up " + namespace + " failed: " + tail(log));
+    }
   }
 
   /** Stops the testbed. */

@@ -5,7 +5,9 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.Watchable;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The bench's observer on the cluster: watches that note when a watch first saw each Job complete,
@@ -57,6 +59,44 @@ final class ClusterObserver {
           } else if ("Running".equals(pod.getStatus().getPhase())
               && pod.getMetadata().getDeletionTimestamp() == null) {
             running.putIfAbsent(name, now);
+          }
+        });
+  }
+
+  /**
+   * Pods of any namespace that belong to a chain, that is carry one of {@code chainLabels} (the
+   * admin's watch; {@code kube} must be allowed to watch pods everywhere), keyed {@code
+   * namespace/name}: when each was first seen (created: the watch starts before the chains do, so
+   * that is its ADDED event), when it was first seen {@code Succeeded}, and its chain ({@code
+   * namespace/label value}).
+   */
+  static Watch chainPods(
+      KubernetesClient kube,
+      List<String> chainLabels,
+      Map<String, Long> created,
+      Map<String, Long> succeeded,
+      Map<String, String> chainOf) {
+    return watch(
+        kube.pods().inAnyNamespace(),
+        (action, pod, now) -> {
+          Map<String, String> labels = pod.getMetadata().getLabels();
+          String chain =
+              labels == null
+                  ? null
+                  : chainLabels.stream()
+                      .map(labels::get)
+                      .filter(Objects::nonNull)
+                      .findFirst()
+                      .orElse(null);
+          if (chain == null) {
+            return;
+          }
+          String namespace = pod.getMetadata().getNamespace();
+          String key = namespace + "/" + pod.getMetadata().getName();
+          chainOf.putIfAbsent(key, namespace + "/" + chain);
+          created.putIfAbsent(key, now);
+          if (pod.getStatus() != null && "Succeeded".equals(pod.getStatus().getPhase())) {
+            succeeded.putIfAbsent(key, now);
           }
         });
   }

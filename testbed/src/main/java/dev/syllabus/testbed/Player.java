@@ -228,7 +228,7 @@ public final class Player implements AutoCloseable {
   }
 
   private void start(Pod pod, PodRun state) {
-    Container main = pod.getSpec().getContainers().get(0);
+    Container main = PodLaunch.mainContainer(pod);
     String image = main.getImage();
     List<String> standInCommand = null;
     switch (Images.of(image)) {

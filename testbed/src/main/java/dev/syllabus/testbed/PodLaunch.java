@@ -63,16 +63,56 @@ record PodLaunch(
   private static final Pattern REFERENCE =
       Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_.-]*)\\)");
 
+  /** The label Argo Workflows' controller puts on every pod of a workflow. */
+  static final String ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow";
+
   /**
-   * Maps the pod's first container onto this machine, writing its ConfigMap and Secret volumes
-   * under {@code podDir}.
+   * The container the player runs: the first, except in a pod of an Argo Workflow, whose first
+   * container is Argo's {@code wait} sidecar (the argoexec image, which cannot run here) and whose
+   * step is the container named {@code main}.
+   */
+  static Container mainContainer(Pod pod) {
+    List<Container> containers = pod.getSpec().getContainers();
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    if (labels != null && labels.containsKey(ARGO_WORKFLOW_LABEL)) {
+      for (Container container : containers) {
+        if ("main".equals(container.getName())) {
+          return container;
+        }
+      }
+    }
+    return containers.get(0);
+  }
+
+  /**
+   * The step's own command: Argo runs a {@code main} container through its emissary executor,
+   * {@code /var/run/argo/argoexec emissary [flags] -- COMMAND…}, from a volume its init container
+   * fills with argoexec. The player runs COMMAND itself, as the emissary would (without the
+   * outputs, artifacts and signals the emissary adds, which a chain of container steps does not
+   * use). Any other command is returned as it is.
+   */
+  static List<String> withoutArgoEmissary(List<String> command) {
+    if (command.size() >= 2
+        && command.get(0).endsWith("/argoexec")
+        && "emissary".equals(command.get(1))) {
+      int separator = command.indexOf("--");
+      if (separator >= 0) {
+        return List.copyOf(command.subList(separator + 1, command.size()));
+      }
+    }
+    return command;
+  }
+
+  /**
+   * Maps the pod's main container ({@link #mainContainer}) onto this machine, writing its ConfigMap
+   * and Secret volumes under {@code podDir}.
    *
    * @param standIn the stand-in's command, or null to run the container's own command
    */
   static PodLaunch of(KubernetesClient api, Pod pod, Path podDir, List<String> standIn)
       throws CannotCreate, NotYet {
     String namespace = pod.getMetadata().getNamespace();
-    Container main = pod.getSpec().getContainers().get(0);
+    Container main = mainContainer(pod);
 
     Map<String, Path> volumes = new LinkedHashMap<>();
     for (Volume volume : list(pod.getSpec().getVolumes())) {
@@ -120,8 +160,9 @@ record PodLaunch(
     if (standIn != null) {
       command.addAll(standIn);
     } else {
-      list(main.getCommand()).forEach(c -> command.add(mapPath(expand(c, env), mounts)));
-      list(main.getArgs()).forEach(a -> command.add(mapPath(expand(a, env), mounts)));
+      List<String> given = new ArrayList<>(list(main.getCommand()));
+      given.addAll(list(main.getArgs()));
+      withoutArgoEmissary(given).forEach(c -> command.add(mapPath(expand(c, env), mounts)));
       if (command.isEmpty()) {
         throw new CannotCreate(
             "CreateContainerError",

@@ -67,15 +67,16 @@ final class ClusterObserver {
    * Pods of any namespace that belong to a chain, that is carry one of {@code chainLabels} (the
    * admin's watch; {@code kube} must be allowed to watch pods everywhere), keyed {@code
    * namespace/name}: when each was first seen (created: the watch starts before the chains do, so
-   * that is its ADDED event), when it was first seen {@code Succeeded}, and its chain ({@code
-   * namespace/label value}).
+   * that is its ADDED event), when it was first seen {@code Succeeded}, its chain ({@code
+   * namespace/label value}) and, for a Job's pod, its Job's name.
    */
   static Watch chainPods(
       KubernetesClient kube,
       List<String> chainLabels,
       Map<String, Long> created,
       Map<String, Long> succeeded,
-      Map<String, String> chainOf) {
+      Map<String, String> chainOf,
+      Map<String, String> jobOf) {
     return watch(
         kube.pods().inAnyNamespace(),
         (action, pod, now) -> {
@@ -94,6 +95,9 @@ final class ClusterObserver {
           String namespace = pod.getMetadata().getNamespace();
           String key = namespace + "/" + pod.getMetadata().getName();
           chainOf.putIfAbsent(key, namespace + "/" + chain);
+          if (labels.get("job-name") != null) {
+            jobOf.putIfAbsent(key, labels.get("job-name"));
+          }
           created.putIfAbsent(key, now);
           if (pod.getStatus() != null && "Succeeded".equals(pod.getStatus().getPhase())) {
             succeeded.putIfAbsent(key, now);

@@ -3,6 +3,7 @@ package dev.syllabus.bench;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One engine's run of a chain of steps, as the bench's pod watcher saw it: when the engine was
@@ -48,6 +49,27 @@ record StepChain(String engine, long submittedNanos, List<StepPod> pods, double 
       gaps.add((pods.get(i).createdNanos() - pods.get(i - 1).succeededNanos()) / 1e6);
     }
     return gaps;
+  }
+
+  /**
+   * Each gap split at a moment between its two pods (for a Job's pod, when its Job was seen
+   * Complete), in milliseconds: {@code [Succeeded → middle, middle → next created]} per gap, for
+   * the gaps whose previous pod has a moment in {@code middleByPod} (keyed by pod name).
+   */
+  List<double[]> gapsSplitAt(Map<String, Long> middleByPod) {
+    List<double[]> parts = new ArrayList<>();
+    for (int i = 1; i < pods.size(); i++) {
+      StepPod previous = pods.get(i - 1);
+      Long middle = middleByPod.get(previous.name());
+      if (middle != null) {
+        parts.add(
+            new double[] {
+              (middle - previous.succeededNanos()) / 1e6,
+              (pods.get(i).createdNanos() - middle) / 1e6
+            });
+      }
+    }
+    return parts;
   }
 
   /** Submitted → the first step's pod created, in milliseconds. */

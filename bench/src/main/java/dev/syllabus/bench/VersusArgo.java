@@ -126,6 +126,8 @@ final class VersusArgo {
     Map<String, Long> created = new ConcurrentHashMap<>();
     Map<String, Long> succeeded = new ConcurrentHashMap<>();
     Map<String, String> chainOf = new ConcurrentHashMap<>();
+    Map<String, String> jobOf = new ConcurrentHashMap<>();
+    Map<String, Long> jobComplete = new ConcurrentHashMap<>();
     try (KubernetesClient admin = client(testbed.adminKubeconfig());
         ClusterBench cluster = new ClusterBench(client, queue, withSleep, target, log);
         Watch pods =
@@ -134,7 +136,9 @@ final class VersusArgo {
                 List.of(ARGO_WORKFLOW_LABEL, Renderer.RUN_LABEL),
                 created,
                 succeeded,
-                chainOf)) {
+                chainOf,
+                jobOf);
+        Watch jobs = new ClusterObserver(admin, target.namespace()).jobsComplete(jobComplete)) {
       log.printf("Versus Argo: a warm-up chain of one step on each engine …%n");
       runSideBySide(admin, cluster, syllabus, argos, 1, chain.stepSeconds(), "warm-up");
       log.printf(
@@ -156,9 +160,18 @@ final class VersusArgo {
         Engine engine = run.getKey();
         StepChain measured =
             chainOf(engine, run.getValue(), chain.stepSeconds(), created, succeeded, chainOf);
-        report(measured, engines.addObject(), engine, log);
+        ObjectNode numbers = engines.addObject();
+        report(measured, numbers, engine, log);
         if (engine == syllabus) {
           ours = measured;
+          Map<String, Long> jobCompleteByPod = new LinkedHashMap<>();
+          jobOf.forEach(
+              (pod, job) -> {
+                if (jobComplete.containsKey(job)) {
+                  jobCompleteByPod.put(pod, jobComplete.get(job));
+                }
+              });
+          reportJobHop(measured.gapsSplitAt(jobCompleteByPod), numbers, log);
         } else {
           theirs.add(measured);
         }
@@ -360,6 +373,31 @@ final class VersusArgo {
         percentile(podSeconds, 50),
         chain.wallSeconds(),
         chain.overheadSeconds());
+  }
+
+  /**
+   * Syllabus's gaps split where its Job was seen Complete: the Job controller's part (pod Succeeded
+   * → Job Complete) and Syllabus's own handoff (Job Complete → the next Job's pod created, which
+   * includes the Job controller creating that pod).
+   */
+  private static void reportJobHop(List<double[]> parts, ObjectNode out, PrintWriter log) {
+    if (parts.isEmpty()) {
+      return;
+    }
+    List<Double> toComplete = new ArrayList<>();
+    List<Double> toNextPod = new ArrayList<>();
+    for (double[] part : parts) {
+      toComplete.add(part[0]);
+      toNextPod.add(part[1]);
+    }
+    out.put("podSucceededToJobCompleteP50Ms", round(p50(toComplete)));
+    out.put("jobCompleteToNextPodP50Ms", round(p50(toNextPod)));
+    log.printf(
+        Locale.ROOT,
+        "    of which pod Succeeded → Job Complete p50 %.0f ms (the Job controller), Job Complete →"
+            + " next pod created p50 %.0f ms (Syllabus's handoff and the next Job's pod)%n",
+        p50(toComplete),
+        p50(toNextPod));
   }
 
   private static double p50(List<Double> values) {

@@ -1,10 +1,12 @@
 package dev.syllabus.bench;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.syllabus.bench.StepChain.StepPod;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StepChainTest {
@@ -39,6 +41,21 @@ class StepChainTest {
     StepChain chain = new StepChain("engine", 1_000 * MS, THREE, 5);
     assertEquals(18.0, chain.wallSeconds(), 1e-9);
     assertEquals(3.0, chain.overheadSeconds(), 1e-9);
+  }
+
+  @Test
+  void aGapSplitsAtTheMomentBetweenItsPods() {
+    StepChain chain = new StepChain("engine", 1_000 * MS, THREE, 5);
+    List<double[]> parts = chain.gapsSplitAt(Map.of("s0", 6_500 * MS, "s1", 12_800 * MS));
+    assertEquals(2, parts.size());
+    assertArrayEquals(new double[] {200.0, 200.0}, parts.get(0));
+    assertArrayEquals(new double[] {1_000.0, 1_100.0}, parts.get(1));
+  }
+
+  @Test
+  void aGapWhosePreviousPodHasNoMomentIsNotSplit() {
+    StepChain chain = new StepChain("engine", 1_000 * MS, THREE, 5);
+    assertEquals(1, chain.gapsSplitAt(Map.of("s1", 12_800 * MS)).size());
   }
 
   @Test

@@ -350,6 +350,9 @@ final class VersusArgo {
     List<Double> podSeconds = chain.podSecondsSorted();
     out.put("engine", chain.engine());
     out.put("namespace", engine.namespace());
+    if (engine.requeueTime() != null) {
+      out.put("argoRequeueTime", engine.requeueTime());
+    }
     out.put("pods", chain.pods().size());
     out.put("gaps", gaps.size());
     out.put("gapP50Ms", round(percentile(gaps, 50)));

@@ -83,6 +83,33 @@ class BenchCommandTest {
   }
 
   @Test
+  void chainOptionsWithoutVersusArgoAreRefusedBeforeAnythingStarts() {
+    Result bench = bench("--quick", "--steps", "5");
+
+    assertEquals(2, bench.exitCode(), bench.err());
+    assertEquals(
+        "bench: --steps, --step-seconds and --argo-requeue go with --versus-argo\n", bench.err());
+  }
+
+  @Test
+  void aChainOfOneStepIsRefusedBeforeAnythingStarts() {
+    Result bench = bench("--versus-argo", "--steps", "1");
+
+    assertEquals(2, bench.exitCode(), bench.err());
+    assertEquals("bench: --steps must be at least 2 (a gap needs two steps)\n", bench.err());
+  }
+
+  @Test
+  void anArgoRequeueTimeThatIsNotADurationIsRefused() {
+    Result bench = bench("--versus-argo", "--argo-requeue", "default,fast");
+
+    assertEquals(2, bench.exitCode(), bench.err());
+    assertEquals(
+        "bench: --argo-requeue takes 'default' or Go durations such as 1s, got 'fast'\n",
+        bench.err());
+  }
+
+  @Test
   void helpExplainsTheBench() {
     Result help = bench("--help");
 

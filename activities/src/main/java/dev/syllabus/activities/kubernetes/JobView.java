@@ -301,9 +301,20 @@ final class JobView {
       }
     }
     long running = current.stream().filter(JobView::running).count();
-    long succeeded = pods.stream().filter(p -> "Succeeded".equals(phase(p))).count();
-    if (running > 0 || succeeded > 0) {
-      String message = running == ranks ? null : running + " of " + ranks + " ranks running";
+    // The ranks the Job controller counted as done (not a pod of before a pause that exited 0).
+    int done =
+        job.getStatus() == null || job.getStatus().getSucceeded() == null
+            ? 0
+            : job.getStatus().getSucceeded();
+    if (running > 0 || done > 0) {
+      String message =
+          running == ranks
+              ? null
+              : running
+                  + " of "
+                  + ranks
+                  + " ranks running"
+                  + (done > 0 ? ", " + done + " done" : "");
       return JobSnapshot.of(JobState.RUNNING, progress, lines, null, message);
     }
     Pod waiting = current.isEmpty() ? null : current.get(0);
@@ -368,10 +379,6 @@ final class JobView {
     } catch (DateTimeParseException e) {
       return Long.MAX_VALUE;
     }
-  }
-
-  private static String phase(Pod pod) {
-    return pod.getStatus() == null ? null : pod.getStatus().getPhase();
   }
 
   /**

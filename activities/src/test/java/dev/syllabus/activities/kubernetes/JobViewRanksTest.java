@@ -192,7 +192,7 @@ class JobViewRanksTest {
   void ranksThatFinishedBeforeTheOthersLeaveThePhaseRunning() {
     JobSnapshot seen =
         view(
-            job().build(),
+            job().withNewStatus().withSucceeded(2).endStatus().build(),
             List.of(
                 exited(0, 0, "2026-12-07T06:10:00Z"),
                 exited(1, 0, "2026-12-07T06:10:01Z"),
@@ -200,7 +200,7 @@ class JobViewRanksTest {
                 running(3)),
             SILENT);
     assertEquals(JobState.RUNNING, seen.state());
-    assertEquals("2 of 4 ranks running", seen.message());
+    assertEquals("2 of 4 ranks running, 2 done", seen.message());
   }
 
   @Test

@@ -215,7 +215,7 @@ class MultiNodeIT {
     syllabus = new Backend("mn-fail", artifacts);
     Files.createDirectories(artifacts.resolve("f1/0-main"));
     Files.writeString(artifacts.resolve("f1/0-main/FAIL-ONCE"), "rank 2");
-    syllabus.start("f1", recipe(2000, onNodes("main", 1.0, 4)));
+    syllabus.start("f1", recipe(600, onNodes("main", 1.0, 4).retries(0)));
 
     String message = syllabus.failure("f1");
     String job = Names.jobName("f1", 0, "main", 1);

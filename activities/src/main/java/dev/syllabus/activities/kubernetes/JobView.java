@@ -14,8 +14,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 
@@ -30,9 +28,6 @@ final class JobView {
 
   /** On a Job Syllabus asked to stop: the reason. Removed when it is resumed. */
   static final String STOP_ANNOTATION = Renderer.STOP_ANNOTATION;
-
-  /** The annotation the Job controller gives each pod of an Indexed Job: its rank. */
-  static final String COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
 
   /**
    * What the trainer's pods printed so far. On several nodes, only rank 0 prints the progress (as a
@@ -101,7 +96,7 @@ final class JobView {
     boolean stopAsked = annotation(job, STOP_ANNOTATION) != null;
     Pod latest = pods.isEmpty() ? null : pods.get(pods.size() - 1);
     PodTrouble trouble = latest == null ? null : PodTrouble.of(latest);
-    int ranks = ranks(job);
+    int ranks = JobRanks.ranks(job);
 
     if (condition(job, "Complete")) {
       JobContract.Verdict verdict = JobContract.verdict(0, stopAsked, checkpoint, maxSteps);
@@ -109,11 +104,11 @@ final class JobView {
     }
     JobCondition failed = firstCondition(job, "Failed", "FailureTarget");
     if (failed != null && ranks > 1) {
-      return failedRank(job, pods, failed, log, progress);
+      return JobRanks.failed(job, pods, failed, log, progress);
     }
     if (ranks > 1) {
       // One rank that cannot run holds back every other: the phase fails as soon as one cannot.
-      PodTrouble stuck = permanentTrouble(pods);
+      PodTrouble stuck = JobRanks.permanentTrouble(pods);
       if (stuck != null) {
         return new JobSnapshot(
             JobState.FAILED, progress, lines, null, stuck.message(), true, false);
@@ -187,7 +182,7 @@ final class JobView {
               + " resume the run)");
     }
     if (ranks > 1) {
-      return ranksStarting(job, pods, ranks, progress, lines);
+      return JobRanks.starting(job, pods, ranks, progress, lines);
     }
     if (trouble != null && trouble.capacity()) {
       return new JobSnapshot(
@@ -201,184 +196,6 @@ final class JobView {
             ? "waiting for the Job's pod"
             : "pod " + latest.getMetadata().getName() + ": " + waiting(latest);
     return JobSnapshot.of(JobState.PENDING, progress, lines, null, waiting);
-  }
-
-  /**
-   * A Job on several nodes that failed: the rank that failed first, with its exit code and last
-   * line (the Job controller then deletes the other ranks' pods). Null exit code when no rank's
-   * container exited with an error (the Job failed for another reason, e.g. its deadline).
-   */
-  private static JobSnapshot failedRank(
-      Job job, List<Pod> pods, JobCondition failed, Log log, JobProgress progress) {
-    long lines = log.lines();
-    for (Pod pod : pods) {
-      PodTrouble trouble = PodTrouble.of(pod);
-      if (trouble != null && trouble.permanent()) {
-        return new JobSnapshot(
-            JobState.FAILED, progress, lines, exitCode(pod), trouble.message(), true, false);
-      }
-    }
-    Pod first = null;
-    for (Pod pod : pods) {
-      Integer exit = exitCode(pod);
-      if (exit != null && exit != 0 && (first == null || finishedAt(pod) < finishedAt(first))) {
-        first = pod;
-      }
-    }
-    if (first == null) {
-      return JobSnapshot.of(
-          JobState.FAILED,
-          progress,
-          lines,
-          null,
-          "Job "
-              + job.getMetadata().getName()
-              + " failed ("
-              + failed.getReason()
-              + (failed.getMessage() == null ? "" : ": " + PodTrouble.oneLine(failed.getMessage()))
-              + ")");
-    }
-    int exit = exitCode(first);
-    String name = first.getMetadata().getName();
-    Integer rank = rank(first);
-    String last = rank != null && rank == 0 ? log.lastLine() : log.lastLineOfPod().get(name);
-    return JobSnapshot.of(
-        JobState.FAILED,
-        progress,
-        lines,
-        exit,
-        "rank "
-            + rank
-            + " (pod "
-            + name
-            + ") failed: exit code "
-            + exit
-            + (last == null ? "" : ": " + last));
-  }
-
-  /** The first permanent trouble of a pod that has not ended, or null. */
-  private static PodTrouble permanentTrouble(List<Pod> pods) {
-    for (Pod pod : pods) {
-      PodTrouble trouble = live(pod) ? PodTrouble.of(pod) : null;
-      if (trouble != null && trouble.permanent()) {
-        return trouble;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * A Job on several nodes that neither ended nor is suspended: it runs once its ranks run, and
-   * waits for capacity while the scheduler cannot place one of them (the others wait with it; a
-   * distributed trainer starts only when every rank has joined).
-   */
-  private static JobSnapshot ranksStarting(
-      Job job, List<Pod> pods, int ranks, JobProgress progress, long lines) {
-    List<Pod> current =
-        pods.stream()
-            .filter(p -> live(p) && p.getMetadata().getDeletionTimestamp() == null)
-            .toList();
-    long placed =
-        current.stream()
-            .filter(p -> p.getSpec() != null && p.getSpec().getNodeName() != null)
-            .count();
-    for (Pod pod : current) {
-      PodTrouble trouble = PodTrouble.of(pod);
-      if (trouble != null && trouble.capacity()) {
-        return new JobSnapshot(
-            JobState.PENDING,
-            progress,
-            lines,
-            null,
-            PodTrouble.WAITING_FOR_CAPACITY
-                + placed
-                + " of "
-                + ranks
-                + " ranks placed; "
-                + trouble.message().substring(PodTrouble.WAITING_FOR_CAPACITY.length()),
-            false,
-            true);
-      }
-    }
-    long running = current.stream().filter(JobView::running).count();
-    // The ranks the Job controller counted as done (not a pod of before a pause that exited 0).
-    int done =
-        job.getStatus() == null || job.getStatus().getSucceeded() == null
-            ? 0
-            : job.getStatus().getSucceeded();
-    if (running > 0 || done > 0) {
-      String message =
-          running == ranks
-              ? null
-              : running
-                  + " of "
-                  + ranks
-                  + " ranks running"
-                  + (done > 0 ? ", " + done + " done" : "");
-      return JobSnapshot.of(JobState.RUNNING, progress, lines, null, message);
-    }
-    Pod waiting = current.isEmpty() ? null : current.get(0);
-    return JobSnapshot.of(
-        JobState.PENDING,
-        progress,
-        lines,
-        null,
-        waiting == null
-            ? "waiting for the Job's " + ranks + " pods"
-            : placed
-                + " of "
-                + ranks
-                + " ranks placed; pod "
-                + waiting.getMetadata().getName()
-                + ": "
-                + waiting(waiting));
-  }
-
-  /**
-   * How many nodes the Job's trainer spans: the completions of an Indexed Job (one pod per rank),
-   * else 1.
-   */
-  static int ranks(Job job) {
-    var spec = job.getSpec();
-    if ("Indexed".equals(spec.getCompletionMode()) && spec.getCompletions() != null) {
-      return Math.max(1, spec.getCompletions());
-    }
-    return 1;
-  }
-
-  /** A pod's rank (its completion index), or null for a pod of a Job on one node. */
-  static Integer rank(Pod pod) {
-    String index = annotation(pod, COMPLETION_INDEX);
-    try {
-      return index == null ? null : Integer.valueOf(index);
-    } catch (NumberFormatException e) {
-      return null;
-    }
-  }
-
-  /**
-   * Whether the pod prints the trainer's progress: rank 0 of a Job on several nodes (the main
-   * process of a distributed trainer), or the pod of a Job on one node.
-   */
-  static boolean printsProgress(Pod pod) {
-    Integer rank = rank(pod);
-    return rank == null || rank == 0;
-  }
-
-  /** Whether the pod's trainer container exited with an error. */
-  static boolean failedWithError(Pod pod) {
-    Integer exit = exitCode(pod);
-    return exit != null && exit != 0;
-  }
-
-  private static long finishedAt(Pod pod) {
-    ContainerStatus main = mainStatus(pod);
-    String at = main.getState().getTerminated().getFinishedAt();
-    try {
-      return at == null ? Long.MAX_VALUE : Instant.parse(at).toEpochMilli();
-    } catch (DateTimeParseException e) {
-      return Long.MAX_VALUE;
-    }
   }
 
   /**
@@ -519,12 +336,12 @@ final class JobView {
             || (uncounted.getFailed() != null && !uncounted.getFailed().isEmpty()));
   }
 
-  private static boolean running(Pod pod) {
+  static boolean running(Pod pod) {
     ContainerStatus main = mainStatus(pod);
     return main != null && main.getState() != null && main.getState().getRunning() != null;
   }
 
-  private static ContainerStatus mainStatus(Pod pod) {
+  static ContainerStatus mainStatus(Pod pod) {
     if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
       return null;
     }
@@ -537,7 +354,7 @@ final class JobView {
     return null;
   }
 
-  private static Integer exitCode(Pod pod) {
+  static Integer exitCode(Pod pod) {
     ContainerStatus main = pod == null ? null : mainStatus(pod);
     if (main == null || main.getState() == null || main.getState().getTerminated() == null) {
       return null;
@@ -545,7 +362,7 @@ final class JobView {
     return main.getState().getTerminated().getExitCode();
   }
 
-  private static String waiting(Pod pod) {
+  static String waiting(Pod pod) {
     ContainerStatus main = mainStatus(pod);
     if (main != null && main.getState() != null && main.getState().getWaiting() != null) {
       return main.getState().getWaiting().getReason();

@@ -212,11 +212,11 @@ public final class KubernetesPhaseActivities
     Map<String, String> failedRanks = new HashMap<>();
     for (Pod pod : pods) {
       String container = pod.getSpec().getContainers().get(0).getName();
-      if (JobView.printsProgress(pod)) {
+      if (JobRanks.printsProgress(pod)) {
         if (JobView.started(pod)) {
           jobLog.follow(pod.getMetadata().getName(), container, name -> stillRunning(cache, name));
         }
-      } else if (JobView.failedWithError(pod)) {
+      } else if (JobRanks.failedWithError(pod)) {
         String last = jobLog.lastLineOf(pod.getMetadata().getName(), container);
         if (last != null) {
           failedRanks.put(pod.getMetadata().getName(), last);
@@ -314,7 +314,7 @@ public final class KubernetesPhaseActivities
     // A rank whose pod exited 0 after the SIGTERM of the pause may count as done: that rank would
     // not run again, and the others would wait for it at the rendezvous.
     boolean someRanksDone =
-        JobView.ranks(job) > 1
+        JobRanks.ranks(job) > 1
             && job.getStatus() != null
             && job.getStatus().getSucceeded() != null
             && job.getStatus().getSucceeded() > 0;

@@ -74,7 +74,7 @@ class JobViewRanksTest {
     return new PodBuilder()
         .withNewMetadata()
         .withName("r-0-sft-1-" + rank + "-abcde")
-        .addToAnnotations(JobView.COMPLETION_INDEX, Integer.toString(rank))
+        .addToAnnotations(JobRanks.COMPLETION_INDEX, Integer.toString(rank))
         .endMetadata()
         .withNewSpec()
         .withNodeName(node)
@@ -160,19 +160,19 @@ class JobViewRanksTest {
 
   @Test
   void onlyRankZeroPrintsTheProgress() {
-    assertTrue(JobView.printsProgress(running(0)));
-    assertFalse(JobView.printsProgress(running(1)));
-    assertFalse(JobView.printsProgress(running(3)));
+    assertTrue(JobRanks.printsProgress(running(0)));
+    assertFalse(JobRanks.printsProgress(running(1)));
+    assertFalse(JobRanks.printsProgress(running(3)));
     Pod single = new PodBuilder().withNewMetadata().withName("r-0-sft-1-xyz").endMetadata().build();
-    assertTrue(JobView.printsProgress(single), "the pod of a Job on one node prints its progress");
+    assertTrue(JobRanks.printsProgress(single), "the pod of a Job on one node prints its progress");
   }
 
   @Test
   void theRanksOfAJobAreItsCompletionsWhenIndexed() {
-    assertEquals(4, JobView.ranks(job().build()));
+    assertEquals(4, JobRanks.ranks(job().build()));
     assertEquals(
         1,
-        JobView.ranks(
+        JobRanks.ranks(
             job().editSpec().withCompletionMode(null).withCompletions(1).endSpec().build()));
   }
 

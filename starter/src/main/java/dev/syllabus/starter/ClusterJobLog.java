@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -29,7 +30,9 @@ import java.util.concurrent.TimeoutException;
  * A workload of one attempt of a phase on the {@code kubernetes} backend, as {@code syllabus logs}
  * reads it: the logs of its pods through the API server, oldest pod first (a paused and resumed
  * trainer has had several). The trainer's pods are those of the attempt's Job; a server's, those
- * labelled with the attempt and its role ({@value Kubeconfigs#ROLE_LABEL}).
+ * labelled with the attempt and its role ({@value Kubeconfigs#ROLE_LABEL}). A trainer on several
+ * nodes has a pod per rank (its completion index): only those of the rank asked for are read, rank
+ * 0 unless told otherwise, since that is the rank that prints the progress.
  */
 final class ClusterJobLog {
   private static final long POLL_MILLIS = 500;
@@ -41,12 +44,14 @@ final class ClusterJobLog {
   private final String namespace;
   private final JobRef job;
   private final String role;
+  private final int rank;
 
-  ClusterJobLog(KubernetesClient client, String namespace, JobRef job, String role) {
+  ClusterJobLog(KubernetesClient client, String namespace, JobRef job, String role, int rank) {
     this.client = client;
     this.namespace = namespace;
     this.job = job;
     this.role = role;
+    this.rank = rank;
   }
 
   /** The workload's pods, oldest first. */
@@ -68,7 +73,8 @@ final class ClusterJobLog {
       List<OwnerReference> owners = pod.getMetadata().getOwnerReferences();
       return owners != null
           && owners.stream()
-              .anyMatch(o -> "Job".equals(o.getKind()) && job.name().equals(o.getName()));
+              .anyMatch(o -> "Job".equals(o.getKind()) && job.name().equals(o.getName()))
+          && rankOf(pod) == rank;
     }
     return pod.getMetadata().getLabels() != null
         && role.equals(pod.getMetadata().getLabels().get(Kubeconfigs.ROLE_LABEL));
@@ -188,6 +194,18 @@ final class ClusterJobLog {
                 c ->
                     ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
                         && "True".equals(c.getStatus()));
+  }
+
+  /** The pod's rank: its completion index on several nodes, 0 on one. */
+  private static int rankOf(Pod pod) {
+    Map<String, String> annotations = pod.getMetadata().getAnnotations();
+    String index =
+        annotations == null ? null : annotations.get("batch.kubernetes.io/job-completion-index");
+    try {
+      return index == null ? 0 : Integer.parseInt(index);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   private static String name(Pod pod) {

@@ -41,6 +41,8 @@ import picocli.CommandLine.Spec;
       "through the API server with your kubeconfig: the pods of the attempt's",
       "Job, or, for a server, the pods labelled with its role. A finished Job's",
       "logs stay a day; a phase's servers, and their logs, go with the phase.",
+      "A trainer on several nodes prints its progress from rank 0, whose pods are",
+      "read unless --rank names another.",
       "",
       "Example: syllabus logs qwen-run-7 --phase grpo --workload vllm --tail 50"
     })
@@ -65,6 +67,15 @@ final class LogsCommand implements Callable<Integer> {
           "trainer, or a server of the phase, e.g. vllm or rewards (its role in the framework's"
               + " manifests; default ${DEFAULT-VALUE})")
   String workload;
+
+  @Option(
+      names = "--rank",
+      paramLabel = "N",
+      defaultValue = "0",
+      description =
+          "kubernetes: the rank of a trainer on several nodes (default: 0, the one"
+              + " that prints the progress)")
+  int rank;
 
   @Option(
       names = {"-f", "--follow"},
@@ -99,7 +110,13 @@ final class LogsCommand implements Callable<Integer> {
     if (tail != null && tail < 0) {
       throw new Exit.BadInput("--tail: must be 0 or more, not " + tail);
     }
+    if (rank < 0) {
+      throw new Exit.BadInput("--rank: must be 0 or more, not " + rank);
+    }
     String role = "trainer".equals(workload) ? Renderer.TRAIN_ROLE : workload;
+    if (rank != 0 && !Renderer.TRAIN_ROLE.equals(role)) {
+      throw new Exit.BadInput("--rank: only the trainer runs on several nodes, not " + workload);
+    }
     PhaseStatus shown = phaseWithAJob(role);
     JobRef job = JobRef.of(runId, shown.index(), shown.name(), shown.attempt());
     LogLines out = new LogLines(spec.commandLine().getOut());
@@ -234,6 +251,10 @@ final class LogsCommand implements Callable<Integer> {
   }
 
   private void printLocal(JobRef job, String role, LogLines out) throws InterruptedException {
+    if (rank != 0) {
+      throw new Exit.BadInput(
+          "--rank: run " + runId + " runs on the local backend, which runs a trainer on one node");
+    }
     if (!Renderer.TRAIN_ROLE.equals(role)) {
       throw new Exit.BadInput(
           "--workload: run "
@@ -265,7 +286,7 @@ final class LogsCommand implements Callable<Integer> {
     }
     try (cluster) {
       String where = cluster.describe(kubeconfig);
-      ClusterJobLog log = new ClusterJobLog(cluster.client(), cluster.namespace(), job, role);
+      ClusterJobLog log = new ClusterJobLog(cluster.client(), cluster.namespace(), job, role, rank);
       String notLocal =
           "run "
               + runId
@@ -282,6 +303,7 @@ final class LogsCommand implements Callable<Integer> {
                   + job.attempt()
                   + ") run its "
                   + workload
+                  + (rank == 0 ? "" : " rank " + rank)
                   + " in namespace "
                   + cluster.namespace()
                   + " at "

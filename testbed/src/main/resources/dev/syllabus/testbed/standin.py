@@ -18,6 +18,15 @@ STANDIN_SERVER_START_SECONDS (a server's start-up). Standard library only.
 A test can make a trainer crash once, as a real one might (a CUDA error, a lost node): a file
 named FAIL-ONCE in its output folder makes it train 30 steps past where it started, save a
 checkpoint, remove the file, print a traceback and exit 1.
+
+On several nodes (SYLLABUS_NUM_NODES > 1) each pod is one rank (SYLLABUS_NODE_RANK) and behaves as
+a distributed trainer's launcher on that node: every rank resumes from the latest checkpoint and
+trains, but only rank 0 (the main process) prints the bars and log dicts and writes checkpoints;
+the other ranks print one line when they join, exit 0 at the end, and on SIGTERM exit 0 without
+saving. FAIL-ONCE holding "rank N" makes rank N crash (without saving); an empty one, rank 0.
+Before training, the ranks wait for each other, as torchrun's static rendezvous does: each keeps a
+file .rendezvous/rank-N in the output folder fresh while it lives, and all are fresh at once when
+every rank has joined (so a rank whose pod waits for a node holds the others back).
 """
 
 import json
@@ -29,6 +38,7 @@ import signal
 import sys
 import time
 
+RENDEZVOUS_FRESH_SECONDS = 3.0
 STEP_SECONDS = float(os.environ.get("STANDIN_STEP_SECONDS", "0.05"))
 SERVER_START_SECONDS = float(os.environ.get("STANDIN_SERVER_START_SECONDS", "1"))
 LOG_EVERY, EVAL_EVERY, SAVE_EVERY = 10, 50, 20
@@ -69,6 +79,9 @@ class Trainer:
                     " holding a saved model." % path
                 )
         self.env = env
+        self.nodes = int(env.get("SYLLABUS_NUM_NODES") or "1")
+        self.rank = int(env.get("SYLLABUS_NODE_RANK") or "0")
+        self.main = self.rank == 0
         self.output = env["SYLLABUS_OUTPUT_DIR"].rstrip("/")
         os.makedirs(self.output, exist_ok=True)
         self.history = []
@@ -104,6 +117,11 @@ class Trainer:
         return latest
 
     def run(self):
+        if self.nodes > 1:
+            self.rendezvous()
+            self.step = self.first_step = self.latest_checkpoint()
+        if not self.main:
+            self.run_other_rank()
         env = self.env
         say(
             "[INFO|trainer.py] phase %s of run %s: global steps %d..%d, model %s"
@@ -138,6 +156,7 @@ class Trainer:
                 self.save(self.step)
                 sys.exit(0)
             self.step += 1
+            self.touch()
             self.fail_once()
             self.since_log.append(loss(self.start + self.step))
             self.redraw()
@@ -160,10 +179,81 @@ class Trainer:
             if self.step % SAVE_EVERY == 0:
                 self.save(self.step)
 
+    def rendezvous(self):
+        folder = os.path.join(self.output, ".rendezvous")
+        os.makedirs(folder, exist_ok=True)
+        self.beacon = os.path.join(folder, "rank-%d" % self.rank)
+        said = False
+        while True:
+            self.touch()
+            now = time.time()
+            joined = 0
+            for r in range(self.nodes):
+                try:
+                    age = now - os.path.getmtime(os.path.join(folder, "rank-%d" % r))
+                except OSError:
+                    continue
+                if age < RENDEZVOUS_FRESH_SECONDS:
+                    joined += 1
+            if joined >= self.nodes:
+                say("[INFO|distributed] all %d node ranks joined the rendezvous" % self.nodes)
+                return
+            if stop_requested:
+                say("[INFO|distributed] node rank %d received SIGTERM while waiting: exiting" % self.rank)
+                sys.exit(0)
+            if not said:
+                say(
+                    "[INFO|distributed] node rank %d waits at the rendezvous: %d of %d node ranks joined"
+                    % (self.rank, joined, self.nodes)
+                )
+                said = True
+            time.sleep(0.2)
+
+    def touch(self):
+        """Keeps this rank's rendezvous file fresh (on several nodes)."""
+        if self.nodes > 1:
+            with open(self.beacon, "a"):
+                os.utime(self.beacon)
+
+    def leave(self):
+        if self.nodes > 1 and getattr(self, "beacon", None):
+            try:
+                os.remove(self.beacon)
+            except OSError:
+                pass
+
+    def run_other_rank(self):
+        """A rank other than 0: trains in step with rank 0, prints and saves nothing of it."""
+        say(
+            "[INFO|distributed] node rank %d of %d trains from step %d (main process at %s:%s)"
+            % (
+                self.rank,
+                self.nodes,
+                self.step,
+                self.env.get("SYLLABUS_MASTER_ADDR", "?"),
+                self.env.get("SYLLABUS_MASTER_PORT", "?"),
+            )
+        )
+        while self.step < self.total:
+            time.sleep(STEP_SECONDS)
+            if stop_requested:
+                say("[INFO|distributed] node rank %d received SIGTERM: exiting" % self.rank)
+                sys.exit(0)
+            self.step += 1
+            self.touch()
+            self.fail_once()
+        say("[INFO|distributed] node rank %d done" % self.rank)
+        sys.exit(0)
+
     def fail_once(self):
         marker = os.path.join(self.output, "FAIL-ONCE")
         if self.step - self.first_step == 30 and os.path.exists(marker):
-            self.save(self.step)
+            with open(marker) as f:
+                which = f.read().strip()
+            if (which or "rank 0") != "rank %d" % self.rank:
+                return
+            if self.main:
+                self.save(self.step)
             os.remove(marker)
             sys.stdout.write("\n")
             self.crash("RuntimeError: CUDA error: an illegal memory access was encountered")
@@ -297,7 +387,11 @@ def main():
     signal.signal(signal.SIGTERM, on_sigterm)
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
     if mode == "trainer":
-        Trainer(os.environ).run()
+        trainer = Trainer(os.environ)
+        try:
+            trainer.run()
+        finally:
+            trainer.leave()
     elif mode == "server":
         serve()
     else:

@@ -2,6 +2,9 @@ package dev.syllabus.testbed;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -184,7 +187,59 @@ final class Testbed {
     return ns;
   }
 
-  /** A Kueue LocalQueue in {@code ns} that feeds {@code clusterQueue}. */
+  /**
+   * Adds a fake GPU node as {@code testbed/up} makes {@code gpu-node-0}: kwok plays it (the
+   * annotation {@code kwok.x-k8s.io/node: fake}), with {@value #GPUS_PER_NODE} GPUs, 192 CPUs and 2
+   * TiB; returns once it is Ready. The caller deletes it ({@link #deleteNode}), since other tests
+   * count on the one node {@code testbed/up} made.
+   */
+  void addNode(String name) {
+    Map<String, Quantity> resources =
+        Map.of(
+            "cpu", new Quantity("192"),
+            "memory", new Quantity("2Ti"),
+            "ephemeral-storage", new Quantity("30Ti"),
+            "pods", new Quantity("110"),
+            "nvidia.com/gpu", new Quantity(Integer.toString(GPUS_PER_NODE)));
+    admin
+        .nodes()
+        .resource(
+            new NodeBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .addToAnnotations("kwok.x-k8s.io/node", "fake")
+                .addToLabels("kubernetes.io/hostname", name)
+                .addToLabels("kubernetes.io/os", "linux")
+                .addToLabels("kubernetes.io/arch", "amd64")
+                .addToLabels("nvidia.com/gpu.present", "true")
+                .endMetadata()
+                .withNewStatus()
+                .withCapacity(resources)
+                .withAllocatable(resources)
+                .endStatus()
+                .build())
+        .create();
+    eventually(
+        "node " + name + " is Ready",
+        Duration.ofMinutes(1),
+        () -> {
+          Node node = admin.nodes().withName(name).get();
+          return node != null
+              && node.getStatus().getConditions() != null
+              && node.getStatus().getConditions().stream()
+                  .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        });
+  }
+
+  /** Deletes a node {@link #addNode} made, and waits until it is gone. */
+  void deleteNode(String name) {
+    admin.nodes().withName(name).delete();
+    eventually(
+        "node " + name + " is gone",
+        Duration.ofMinutes(1),
+        () -> admin.nodes().withName(name).get() == null);
+  }
+
   /**
    * Creates ClusterQueue {@code name}: a quota of {@code gpus} GPUs (and 192 CPUs, 2 Ti of memory)
    * on the flavor gpu, for every namespace; with {@code preemption} (Kueue's policy, e.g. {@code
@@ -228,6 +283,7 @@ final class Testbed {
     admin.genericKubernetesResources(CLUSTER_QUEUES).resource(queue).create();
   }
 
+  /** A Kueue LocalQueue in {@code ns} that feeds {@code clusterQueue}. */
   void localQueue(String ns, String name, String clusterQueue) {
     GenericKubernetesResource queue =
         new GenericKubernetesResourceBuilder()

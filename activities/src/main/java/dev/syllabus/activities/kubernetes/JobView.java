@@ -30,13 +30,25 @@ final class JobView {
   static final String STOP_ANNOTATION = Renderer.STOP_ANNOTATION;
 
   /**
-   * What the trainer's pods printed so far.
+   * What the trainer's pods printed so far. On several nodes, only rank 0 prints the progress (as a
+   * distributed trainer's main process does), so only rank 0's pods are followed; another rank's
+   * last line is read once it failed.
    *
-   * @param progress what was read from every line
-   * @param lines how many lines were read, over all the Job's pods
-   * @param lastLine the last line, for a failure's message, or null
+   * @param progress what was read from every line of the followed pods
+   * @param lines how many lines were read, over the followed pods
+   * @param lastLine the followed pods' last line, for a failure's message, or null
+   * @param lastLineOfPod the last line of pods that were not followed, by pod name (another rank
+   *     that failed)
    */
-  record Log(Progress progress, long lines, String lastLine) {}
+  record Log(Progress progress, long lines, String lastLine, Map<String, String> lastLineOfPod) {
+    Log {
+      lastLineOfPod = Map.copyOf(lastLineOfPod);
+    }
+
+    Log(Progress progress, long lines, String lastLine) {
+      this(progress, lines, lastLine, Map.of());
+    }
+  }
 
   private JobView() {}
 
@@ -84,12 +96,24 @@ final class JobView {
     boolean stopAsked = annotation(job, STOP_ANNOTATION) != null;
     Pod latest = pods.isEmpty() ? null : pods.get(pods.size() - 1);
     PodTrouble trouble = latest == null ? null : PodTrouble.of(latest);
+    int ranks = JobRanks.ranks(job);
 
     if (condition(job, "Complete")) {
       JobContract.Verdict verdict = JobContract.verdict(0, stopAsked, checkpoint, maxSteps);
       return JobSnapshot.of(verdict.state(), progress, lines, 0, verdict.message());
     }
     JobCondition failed = firstCondition(job, "Failed", "FailureTarget");
+    if (failed != null && ranks > 1) {
+      return JobRanks.failed(job, pods, failed, log, progress);
+    }
+    if (ranks > 1) {
+      // One rank that cannot run holds back every other: the phase fails as soon as one cannot.
+      PodTrouble stuck = JobRanks.permanentTrouble(pods);
+      if (stuck != null) {
+        return new JobSnapshot(
+            JobState.FAILED, progress, lines, null, stuck.message(), true, false);
+      }
+    }
     if (failed != null) {
       Integer exit = exitCode(latest);
       if (trouble != null && trouble.permanent()) {
@@ -156,6 +180,9 @@ final class JobView {
               + job.getMetadata().getName()
               + " is suspended, not by Syllabus (kubectl patch job … suspend: false, or pause and"
               + " resume the run)");
+    }
+    if (ranks > 1) {
+      return JobRanks.starting(job, pods, ranks, progress, lines);
     }
     if (trouble != null && trouble.capacity()) {
       return new JobSnapshot(
@@ -309,12 +336,12 @@ final class JobView {
             || (uncounted.getFailed() != null && !uncounted.getFailed().isEmpty()));
   }
 
-  private static boolean running(Pod pod) {
+  static boolean running(Pod pod) {
     ContainerStatus main = mainStatus(pod);
     return main != null && main.getState() != null && main.getState().getRunning() != null;
   }
 
-  private static ContainerStatus mainStatus(Pod pod) {
+  static ContainerStatus mainStatus(Pod pod) {
     if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
       return null;
     }
@@ -327,7 +354,7 @@ final class JobView {
     return null;
   }
 
-  private static Integer exitCode(Pod pod) {
+  static Integer exitCode(Pod pod) {
     ContainerStatus main = pod == null ? null : mainStatus(pod);
     if (main == null || main.getState() == null || main.getState().getTerminated() == null) {
       return null;
@@ -335,7 +362,7 @@ final class JobView {
     return main.getState().getTerminated().getExitCode();
   }
 
-  private static String waiting(Pod pod) {
+  static String waiting(Pod pod) {
     ContainerStatus main = mainStatus(pod);
     if (main != null && main.getState() != null && main.getState().getWaiting() != null) {
       return main.getState().getWaiting().getReason();

@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -207,15 +208,25 @@ public final class KubernetesPhaseActivities
     missingSince.remove(ref.name());
     List<Pod> pods = cache.podsOf(job);
     PodLogs.JobLog jobLog = logs.of(ref.name());
+    // On several nodes only rank 0 prints progress; another rank's log is read once it failed.
+    Map<String, String> failedRanks = new HashMap<>();
     for (Pod pod : pods) {
-      if (JobView.started(pod)) {
-        String container = pod.getSpec().getContainers().get(0).getName();
-        jobLog.follow(pod.getMetadata().getName(), container, name -> stillRunning(cache, name));
+      String container = pod.getSpec().getContainers().get(0).getName();
+      if (JobRanks.printsProgress(pod)) {
+        if (JobView.started(pod)) {
+          jobLog.follow(pod.getMetadata().getName(), container, name -> stillRunning(cache, name));
+        }
+      } else if (JobRanks.failedWithError(pod)) {
+        String last = jobLog.lastLineOf(pod.getMetadata().getName(), container);
+        if (last != null) {
+          failedRanks.put(pod.getMetadata().getName(), last);
+        }
       }
     }
     GenericKubernetesResource workload =
         Kueue.queue(job) == null ? null : cluster().kueue().workloadOf(job);
-    JobView.Log log = new JobView.Log(jobLog.progress(), jobLog.lines(), jobLog.lastLine());
+    JobView.Log log =
+        new JobView.Log(jobLog.progress(), jobLog.lines(), jobLog.lastLine(), failedRanks);
     return JobView.of(job, pods, workload, core.checkpointStep(ref), log, before);
   }
 
@@ -300,7 +311,14 @@ public final class KubernetesPhaseActivities
     Long checkpoint = core.checkpointStep(ref);
     boolean finished = checkpoint != null && checkpoint >= maxSteps;
     MergePatch resume = new MergePatch().annotation(JobView.STOP_ANNOTATION, null);
-    if (JobView.condition(job, "Complete") && !finished) {
+    // A rank whose pod exited 0 after the SIGTERM of the pause may count as done: that rank would
+    // not run again, and the others would wait for it at the rendezvous.
+    boolean someRanksDone =
+        JobRanks.ranks(job) > 1
+            && job.getStatus() != null
+            && job.getStatus().getSucceeded() != null
+            && job.getStatus().getSucceeded() > 0;
+    if ((JobView.condition(job, "Complete") || someRanksDone) && !finished) {
       // It completed while suspending (its pod exited 0 after SIGTERM): a Job that completed
       // cannot run again, so it is made anew; the trainer resumes from its checkpoint.
       c.objects().recreate(ref, job);

@@ -75,6 +75,7 @@ final class PodLogs implements AutoCloseable {
   final class JobLog {
     private final String job;
     private final Map<String, Follower> pods = new ConcurrentHashMap<>();
+    private final Map<String, String> lastLines = new ConcurrentHashMap<>();
     private Progress progress = Progress.NONE;
     private long lines;
     private String lastLine;
@@ -109,6 +110,19 @@ final class PodLogs implements AutoCloseable {
       lines++;
     }
 
+    /**
+     * The last line of a pod that is not followed (another rank than 0, once it failed), read once;
+     * null when it printed nothing or its log cannot be read.
+     */
+    String lastLineOf(String pod, String container) {
+      String known = lastLines.get(pod);
+      if (known == null) {
+        known = readLastLine(pod, container);
+        lastLines.put(pod, known);
+      }
+      return known.isEmpty() ? null : known;
+    }
+
     /** The last line the pods printed, for a failure's message; null before any. */
     synchronized String lastLine() {
       return lastLine;
@@ -118,6 +132,32 @@ final class PodLogs implements AutoCloseable {
       pods.values().forEach(Follower::close);
       pods.clear();
     }
+  }
+
+  /** The last non-blank line of a pod's log (its last few lines read once), or "" if none. */
+  private String readLastLine(String pod, String container) {
+    String tail;
+    try {
+      tail =
+          client
+              .pods()
+              .inNamespace(namespace)
+              .withName(pod)
+              .inContainer(container)
+              .withReadyWaitTimeout(0)
+              .tailingLines(5)
+              .getLog();
+    } catch (KubernetesClientException e) {
+      log.warn("cannot read the log of pod {}: {}", pod, e.getMessage());
+      return "";
+    }
+    String last = "";
+    for (String piece : tail == null ? new String[0] : tail.split("[\r\n]")) {
+      if (!piece.isBlank()) {
+        last = piece.strip();
+      }
+    }
+    return last;
   }
 
   /** One pod's log stream, opened again after it breaks while the container still runs. */

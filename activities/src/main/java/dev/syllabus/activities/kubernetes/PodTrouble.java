@@ -26,6 +26,9 @@ import java.util.regex.Pattern;
  */
 record PodTrouble(String message, boolean permanent, boolean capacity) {
 
+  /** How the message of a pod waiting for room in the cluster begins. */
+  static final String WAITING_FOR_CAPACITY = "waiting for capacity: ";
+
   /** Waiting reasons that do not go away by waiting. */
   static final Set<String> FAIL_FAST =
       Set.of(
@@ -158,7 +161,7 @@ record PodTrouble(String message, boolean permanent, boolean capacity) {
           true,
           false);
     }
-    return new PodTrouble("waiting for capacity: pod " + name + ": " + message, false, true);
+    return new PodTrouble(WAITING_FOR_CAPACITY + "pod " + name + ": " + message, false, true);
   }
 
   /** Whether every reason the scheduler gives is a resource the node has too little of. */

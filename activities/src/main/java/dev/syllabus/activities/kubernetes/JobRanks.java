@@ -9,7 +9,9 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A trainer on several nodes as its Indexed Job shows it: one pod per rank, the rank in the pod's
@@ -171,6 +173,30 @@ final class JobRanks {
       return Math.max(1, spec.getCompletions());
     }
     return 1;
+  }
+
+  /**
+   * Whether a pod of every rank has Succeeded (the pod of a Job on one node), while the Job runs:
+   * not suspended, so that none of them is a pod that ended on a pause.
+   */
+  static boolean everyRankSucceeded(Job job, List<Pod> pods) {
+    if (Boolean.TRUE.equals(job.getSpec().getSuspend())) {
+      return false;
+    }
+    int ranks = ranks(job);
+    Set<Integer> succeeded = new HashSet<>();
+    for (Pod pod : pods) {
+      if (pod.getStatus() != null && "Succeeded".equals(pod.getStatus().getPhase())) {
+        Integer rank = rank(pod);
+        succeeded.add(rank == null ? 0 : rank);
+      }
+    }
+    for (int rank = 0; rank < ranks; rank++) {
+      if (!succeeded.contains(rank)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A pod's rank (its completion index), or null for a pod of a Job on one node. */

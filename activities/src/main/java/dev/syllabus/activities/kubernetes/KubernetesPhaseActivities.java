@@ -210,11 +210,15 @@ public final class KubernetesPhaseActivities
     PodLogs.JobLog jobLog = logs.of(ref.name());
     // On several nodes only rank 0 prints progress; another rank's log is read once it failed.
     Map<String, String> failedRanks = new HashMap<>();
+    boolean readToEnd = true;
     for (Pod pod : pods) {
       String container = pod.getSpec().getContainers().get(0).getName();
       if (JobRanks.printsProgress(pod)) {
         if (JobView.started(pod)) {
           jobLog.follow(pod.getMetadata().getName(), container, name -> stillRunning(cache, name));
+        }
+        if (!JobView.live(pod) && !jobLog.readToEnd(pod.getMetadata().getName())) {
+          readToEnd = false;
         }
       } else if (JobRanks.failedWithError(pod)) {
         String last = jobLog.lastLineOf(pod.getMetadata().getName(), container);
@@ -226,7 +230,8 @@ public final class KubernetesPhaseActivities
     GenericKubernetesResource workload =
         Kueue.queue(job) == null ? null : cluster().kueue().workloadOf(job);
     JobView.Log log =
-        new JobView.Log(jobLog.progress(), jobLog.lines(), jobLog.lastLine(), failedRanks);
+        new JobView.Log(
+            jobLog.progress(), jobLog.lines(), jobLog.lastLine(), failedRanks, readToEnd);
     return JobView.of(job, pods, workload, core.checkpointStep(ref), log, before);
   }
 

@@ -185,8 +185,9 @@ final class PhaseObjects {
 
   /**
    * Deletes the phase's servers and ConfigMaps; deletes its Job (with its pods, in the background)
-   * unless the Job finished, which is kept until its {@code ttlSecondsAfterFinished} so that its
-   * logs can be read.
+   * unless the Job finished, or every rank's pod succeeded (the Job controller marks it Complete a
+   * second later), which is kept until its {@code ttlSecondsAfterFinished} so that its logs can be
+   * read.
    */
   void teardown(JobRef ref) {
     String configName = Renderer.configMapName(ref);
@@ -211,7 +212,8 @@ final class PhaseObjects {
     Job job = job(ref);
     if (job != null) {
       if (JobView.firstCondition(job, "Complete", "SuccessCriteriaMet", "Failed", "FailureTarget")
-          != null) {
+              != null
+          || JobRanks.everyRankSucceeded(job, cache.podsOf(job))) {
         log.info(
             "job {} finished; kept for its logs until ttlSecondsAfterFinished ({} s)",
             ref.name(),

@@ -123,6 +123,12 @@ final class PodLogs implements AutoCloseable {
       return known.isEmpty() ? null : known;
     }
 
+    /** Whether the pod's followed stream reached the end of its container's log. */
+    boolean readToEnd(String pod) {
+      Follower follower = pods.get(pod);
+      return follower != null && follower.done();
+    }
+
     /** The last line the pods printed, for a failure's message; null before any. */
     synchronized String lastLine() {
       return lastLine;
@@ -183,6 +189,10 @@ final class PodLogs implements AutoCloseable {
       this.pod = pod;
       this.container = container;
       this.running = running;
+    }
+
+    synchronized boolean done() {
+      return done;
     }
 
     synchronized void open() {

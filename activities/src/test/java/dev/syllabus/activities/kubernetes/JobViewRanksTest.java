@@ -300,4 +300,18 @@ class JobViewRanksTest {
     assertFalse(seen.waitingForCapacity());
     assertEquals("2 of 4 ranks placed; pod r-0-sft-1-0-abcde: ContainerCreating", seen.message());
   }
+
+  @Test
+  void aPhaseOnSeveralNodesEndsWhenEveryRankSucceededNotWhenRankZeroDid() {
+    JobView.Log readToEnd = new JobView.Log(Progress.NONE, 40, "done", Map.of(), true);
+    String at = "2026-12-07T06:10:00Z";
+    List<Pod> rankZeroDone = List.of(exited(0, 0, at), running(1), running(2), running(3));
+    JobSnapshot partly = JobView.of(job().build(), rankZeroDone, null, 300L, readToEnd, BEFORE);
+    assertFalse(partly.state().hasEnded(), partly.toString());
+
+    List<Pod> allDone =
+        List.of(exited(0, 0, at), exited(1, 0, at), exited(2, 0, at), exited(3, 0, at));
+    JobSnapshot done = JobView.of(job().build(), allDone, null, 300L, readToEnd, BEFORE);
+    assertEquals(JobState.SUCCEEDED, done.state());
+  }
 }

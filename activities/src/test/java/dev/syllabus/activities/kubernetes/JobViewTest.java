@@ -139,6 +139,43 @@ class JobViewTest {
   }
 
   @Test
+  void aPodThatSucceededAtTheLastCheckpointEndsThePhaseBeforeTheJobIsMarkedComplete() {
+    JobView.Log readToEnd = new JobView.Log(Progress.NONE, 40, "done", Map.of(), true);
+    JobSnapshot seen =
+        JobView.of(
+            job().build(), List.of(pod("Succeeded", exited(0))), null, 300L, readToEnd, BEFORE);
+    assertEquals(JobState.SUCCEEDED, seen.state());
+    assertEquals(300, seen.progress().step());
+  }
+
+  @Test
+  void aSucceededPodWaitsForTheJobWhileItsLogIsUnreadOrItStoppedShort() {
+    Pod succeeded = pod("Succeeded", exited(0));
+    JobSnapshot unread = view(job().build(), List.of(succeeded), 300L);
+    assertFalse(unread.state().hasEnded(), unread.toString());
+
+    JobView.Log readToEnd = new JobView.Log(Progress.NONE, 40, "done", Map.of(), true);
+    JobSnapshot early =
+        JobView.of(job().build(), List.of(succeeded), null, 120L, readToEnd, BEFORE);
+    assertFalse(early.state().hasEnded(), early.toString());
+
+    JobSnapshot pausing =
+        JobView.of(
+            job()
+                .editMetadata()
+                .addToAnnotations(JobView.STOP_ANNOTATION, "pause")
+                .endMetadata()
+                .build(),
+            List.of(succeeded),
+            null,
+            300L,
+            readToEnd,
+            BEFORE);
+    assertFalse(
+        pausing.state().hasEnded(), "a stop asked waits for the Job controller: " + pausing);
+  }
+
+  @Test
   void aCompleteJobThatStoppedEarlyOnItsOwnFailed() {
     JobSnapshot seen = view(withCondition(job(), "Complete", null), List.of(), 120L);
     assertEquals(JobState.FAILED, seen.state());

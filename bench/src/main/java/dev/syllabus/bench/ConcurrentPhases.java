@@ -163,9 +163,13 @@ final class ConcurrentPhases {
             s + 1, advancedPerSample[s], phases);
         before = now;
       }
+      int advancedSomeSample = 0;
       for (int count : sampleAdvanced) {
         if (count == samples) {
           advancedEverySample++;
+        }
+        if (count > 0) {
+          advancedSomeSample++;
         }
       }
       double heldSeconds = (holdEnd - holdStart) / 1e9;
@@ -178,6 +182,7 @@ final class ConcurrentPhases {
         perSample.add(count);
       }
       out.put("runsAdvancedInEverySample", advancedEverySample);
+      out.put("runsAdvancedInSomeSample", advancedSomeSample);
       out.put("peakActivitiesRunning", peakSlots);
       ObjectNode followWait = out.putObject("followWaitForSlot");
       if (!waits.isEmpty()) {
@@ -209,6 +214,8 @@ final class ConcurrentPhases {
       out.put("wallSeconds", round(wallSeconds));
       if (allRequests != null) {
         out.put("apiRequestsWholeRun", total(allRequests));
+        ObjectNode byVerb = out.putObject("apiRequestsWholeRunByVerb");
+        allRequests.forEach(byVerb::put);
       }
       out.put("peakHeapUsedMb", round(heap.peakUsedMb()));
       out.put("peakHeapAfterGcMb", round(heap.peakAfterCollectionMb()));

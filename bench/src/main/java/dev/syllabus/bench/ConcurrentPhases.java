@@ -6,12 +6,14 @@ import static dev.syllabus.bench.Statistics.round;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.syllabus.workflows.CurriculumWorkflow;
+import dev.syllabus.workflows.PhaseWorkflow;
 import dev.syllabus.workflows.RunSettings;
 import dev.syllabus.workflows.recipe.DataSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec;
 import dev.syllabus.workflows.recipe.OptimizerSpec.OptimizerState;
 import dev.syllabus.workflows.recipe.Phase;
 import dev.syllabus.workflows.recipe.WorkloadResources;
+import dev.syllabus.workflows.status.PhaseStatus;
 import dev.syllabus.workflows.status.RunState;
 import dev.syllabus.workflows.status.RunStatus;
 import io.fabric8.kubernetes.client.Watch;
@@ -130,15 +132,16 @@ final class ConcurrentPhases {
               : String.format("only %d of %d pods ran at once", maxAtOnce, phases),
           rampSeconds);
 
-      // The hold: progress must reach every run, sample after sample.
+      // The hold: progress must reach every phase and every run, sample after sample.
       slots.reset();
       long auditFromHold = audit.end();
       int samples = 4;
       long sampleEvery = holdSeconds * 1_000_000_000L / samples;
-      Map<String, Long> before = progress(cluster, ids, queries);
-      int[] advancedPerSample = new int[samples];
-      int advancedEverySample = 0;
-      int[] sampleAdvanced = new int[ids.size()];
+      Sampled phaseSteps = new Sampled(samples, ids.size());
+      Sampled runSteps = new Sampled(samples, ids.size());
+      Map<String, PhaseStatus> phasesBefore = phaseStatuses(cluster, ids, queries);
+      Map<String, RunStatus> runsBefore = runStatuses(cluster, ids, queries);
+      int withLoss = 0;
       long holdEnd = holdStart;
       for (int s = 0; s < samples; s++) {
         long at = holdStart + (s + 1) * sampleEvery;
@@ -148,41 +151,43 @@ final class ConcurrentPhases {
         if (!ended.isEmpty()) {
           break; // a job ended: the hold is over
         }
-        Map<String, Long> now = progress(cluster, ids, queries);
+        Map<String, PhaseStatus> phasesNow = phaseStatuses(cluster, ids, queries);
+        Map<String, RunStatus> runsNow = runStatuses(cluster, ids, queries);
         holdEnd = System.nanoTime();
+        withLoss = 0;
         for (int i = 0; i < ids.size(); i++) {
-          long was = before.getOrDefault(ids.get(i), -1L);
-          long is = now.getOrDefault(ids.get(i), -1L);
-          if (is > was) {
-            advancedPerSample[s]++;
-            sampleAdvanced[i]++;
+          String id = ids.get(i);
+          PhaseStatus phaseWas = phasesBefore.get(id);
+          PhaseStatus phaseIs = phasesNow.get(id);
+          phaseSteps.note(
+              s, i, phaseWas != null && phaseIs != null && phaseIs.step() > phaseWas.step());
+          RunStatus runWas = runsBefore.get(id);
+          RunStatus runIs = runsNow.get(id);
+          runSteps.note(s, i, runWas != null && runIs != null && runIs.step() > runWas.step());
+          if (phaseIs != null && phaseIs.loss() != null) {
+            withLoss++;
           }
         }
         log.printf(
-            "  hold sample %d: %d of %d runs show progress beyond the previous sample%n",
-            s + 1, advancedPerSample[s], phases);
-        before = now;
+            "  hold sample %d: progress beyond the previous sample in %d of %d phases (their"
+                + " status), %d of %d runs (theirs, which hears a phase at each tenth of its"
+                + " steps)%n",
+            s + 1, phaseSteps.perSample()[s], phases, runSteps.perSample()[s], phases);
+        phasesBefore = phasesNow;
+        runsBefore = runsNow;
       }
-      int advancedSomeSample = 0;
-      for (int count : sampleAdvanced) {
-        if (count == samples) {
-          advancedEverySample++;
-        }
-        if (count > 0) {
-          advancedSomeSample++;
-        }
-      }
+      int advancedEverySample = phaseSteps.inEverySample();
+      out.set("phasesAdvancedPerSample", phaseSteps.perSampleJson(out));
+      out.put("phasesAdvancedInEverySample", advancedEverySample);
+      out.put("phasesShowingLoss", withLoss);
+      out.set("runsAdvancedPerSample", runSteps.perSampleJson(out));
+      out.put("runsAdvancedInEverySample", runSteps.inEverySample());
+      out.put("runsAdvancedInSomeSample", runSteps.inSomeSample());
       double heldSeconds = (holdEnd - holdStart) / 1e9;
       Map<String, Integer> holdRequests = audit.requestsSince(auditFromHold);
       List<Double> waits = slots.followWaitsMs();
       int peakSlots = slots.peak();
       out.put("heldSeconds", round(heldSeconds));
-      ArrayNode perSample = out.putArray("runsAdvancedPerSample");
-      for (int count : advancedPerSample) {
-        perSample.add(count);
-      }
-      out.put("runsAdvancedInEverySample", advancedEverySample);
-      out.put("runsAdvancedInSomeSample", advancedSomeSample);
       out.put("peakActivitiesRunning", peakSlots);
       ObjectNode followWait = out.putObject("followWaitForSlot");
       if (!waits.isEmpty()) {
@@ -235,7 +240,7 @@ final class ConcurrentPhases {
 
       log.printf(
           Locale.ROOT,
-          "  held %.0f s: %d of %d runs showed progress in every sample; peak %d activities at"
+          "  held %.0f s: %d of %d phases showed progress in every sample; peak %d activities at"
               + " once of %d slots; a follow waited for a slot p99 %.0f ms%n",
           heldSeconds,
           advancedEverySample,
@@ -294,7 +299,7 @@ final class ConcurrentPhases {
               Statistics.percentile(followWaitsMs, 99) / 1000));
     }
     if (advancedEverySample < phases) {
-      caps.add((phases - advancedEverySample) + " runs showed no progress in some sample");
+      caps.add((phases - advancedEverySample) + " phases showed no progress in some sample");
     }
     if (heldSeconds < holdSeconds * 0.95) {
       caps.add(
@@ -307,30 +312,80 @@ final class ConcurrentPhases {
     return caps;
   }
 
-  /** Every run's global step, as its status query shows it (-1 when the query failed). */
-  private static Map<String, Long> progress(
-      ClusterBench cluster, List<String> ids, ExecutorService queries) {
-    Map<String, Future<Long>> asked = new java.util.LinkedHashMap<>();
-    for (String id : ids) {
-      asked.put(
-          id,
-          queries.submit(
-              () ->
-                  cluster.client().newWorkflowStub(CurriculumWorkflow.class, id).status().step()));
+  /** Which of the runs made progress in each sample, counted per sample and per run. */
+  private static final class Sampled {
+    private final int[] perSample;
+    private final int[] perRun;
+
+    Sampled(int samples, int runs) {
+      perSample = new int[samples];
+      perRun = new int[runs];
     }
-    Map<String, Long> steps = new java.util.HashMap<>();
+
+    void note(int sample, int run, boolean advanced) {
+      if (advanced) {
+        perSample[sample]++;
+        perRun[run]++;
+      }
+    }
+
+    int[] perSample() {
+      return perSample;
+    }
+
+    ArrayNode perSampleJson(ObjectNode factoryOf) {
+      ArrayNode array = factoryOf.arrayNode();
+      for (int count : perSample) {
+        array.add(count);
+      }
+      return array;
+    }
+
+    int inEverySample() {
+      return (int) java.util.Arrays.stream(perRun).filter(c -> c == perSample.length).count();
+    }
+
+    int inSomeSample() {
+      return (int) java.util.Arrays.stream(perRun).filter(c -> c > 0).count();
+    }
+  }
+
+  /** Every run's status, as its query answers (missing when the query failed). */
+  private static Map<String, RunStatus> runStatuses(
+      ClusterBench cluster, List<String> ids, ExecutorService queries) {
+    return ask(
+        ids,
+        queries,
+        id -> cluster.client().newWorkflowStub(CurriculumWorkflow.class, id).status());
+  }
+
+  /** Every run's phase's status, as the phase workflow's query answers. */
+  private static Map<String, PhaseStatus> phaseStatuses(
+      ClusterBench cluster, List<String> ids, ExecutorService queries) {
+    return ask(
+        ids,
+        queries,
+        id -> cluster.client().newWorkflowStub(PhaseWorkflow.class, id + ".0-sft").status());
+  }
+
+  private static <T> Map<String, T> ask(
+      List<String> ids, ExecutorService queries, java.util.function.Function<String, T> query) {
+    Map<String, Future<T>> asked = new java.util.LinkedHashMap<>();
+    for (String id : ids) {
+      asked.put(id, queries.submit(() -> query.apply(id)));
+    }
+    Map<String, T> answers = new java.util.HashMap<>();
     asked.forEach(
-        (id, step) -> {
+        (id, answer) -> {
           try {
-            steps.put(id, step.get());
+            answers.put(id, answer.get());
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            steps.put(id, -1L);
           } catch (java.util.concurrent.ExecutionException e) {
-            steps.put(id, -1L);
+            // no answer: counts as no progress
           }
         });
-    return steps;
+    return answers;
   }
 
   private static void sleep(long millis) {

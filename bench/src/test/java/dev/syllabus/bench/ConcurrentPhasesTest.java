@@ -45,7 +45,7 @@ class ConcurrentPhasesTest {
     assertEquals(
         List.of(
             "only 431 of 500 pods ran at once",
-            "80 runs showed no progress in some sample",
+            "80 phases showed no progress in some sample",
             "held 120 s of 300: a job ended before the hold"),
         caps);
   }

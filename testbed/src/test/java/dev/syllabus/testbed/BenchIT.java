@@ -105,6 +105,8 @@ class BenchIT {
         List.of(
             "heldSeconds",
             "secondsUntilAllRunning",
+            "phasesAdvancedInEverySample",
+            "phasesShowingLoss",
             "peakActivitiesRunning",
             "activitySlots",
             "apiRequestsPerSecond",

@@ -225,6 +225,8 @@ final class ConcurrentPhases {
       out.put("peakHeapUsedMb", round(heap.peakUsedMb()));
       out.put("peakHeapAfterGcMb", round(heap.peakAfterCollectionMb()));
       out.put("maxHeapMb", round(HeapSampler.maxMb()));
+      out.put("peakResidentMb", round(heap.peakResidentMb()));
+      out.put("peakThreads", HeapSampler.peakThreads());
       ArrayNode capped = out.putArray("capped");
       capsSeen(
               allRunning,

@@ -1,8 +1,11 @@
 package dev.syllabus.bench;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,6 +20,7 @@ final class HeapSampler implements AutoCloseable {
           .toList();
   private final AtomicLong peakUsed = new AtomicLong();
   private final AtomicLong peakAfterCollection = new AtomicLong();
+  private final AtomicLong peakResident = new AtomicLong();
   private final Thread sampler;
   private volatile boolean stopped;
 
@@ -37,6 +41,7 @@ final class HeapSampler implements AutoCloseable {
         }
       }
       peakAfterCollection.accumulateAndGet(afterCollection, Math::max);
+      peakResident.accumulateAndGet(residentBytes(), Math::max);
       try {
         Thread.sleep(1_000);
       } catch (InterruptedException e) {
@@ -53,6 +58,29 @@ final class HeapSampler implements AutoCloseable {
   /** The most heap in use after a collection, in MiB. */
   double peakAfterCollectionMb() {
     return peakAfterCollection.get() / 1048576.0;
+  }
+
+  /** The process's most resident memory, in MiB; 0 where /proc does not tell it. */
+  double peakResidentMb() {
+    return peakResident.get() / 1048576.0;
+  }
+
+  /** The most threads this JVM had at once. */
+  static int peakThreads() {
+    return ManagementFactory.getThreadMXBean().getPeakThreadCount();
+  }
+
+  private static long residentBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+    return 0;
   }
 
   /** The heap's limit ({@code -Xmx}), in MiB. */

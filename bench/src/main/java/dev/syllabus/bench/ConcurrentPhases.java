@@ -68,6 +68,18 @@ final class ConcurrentPhases {
     return (int) Math.ceil((startAllowanceSeconds(phases) + holdSeconds) / secondsPerStep);
   }
 
+  /**
+   * How many times the hold reads every status: up to 4, at least {@value #MIN_SAMPLE_SECONDS} s
+   * apart, since a trainer prints a whole line (a log dict) only every 10 steps (tqdm redraws its
+   * bar with carriage returns, which end no line), and a run hears of its phase at each tenth of
+   * its steps.
+   */
+  static int samples(int holdSeconds) {
+    return Math.max(1, Math.min(4, holdSeconds / MIN_SAMPLE_SECONDS));
+  }
+
+  private static final int MIN_SAMPLE_SECONDS = 20;
+
   static void measure(
       ClusterBench cluster,
       ActivitySlots slots,
@@ -135,7 +147,7 @@ final class ConcurrentPhases {
       // The hold: progress must reach every phase and every run, sample after sample.
       slots.reset();
       long auditFromHold = audit.end();
-      int samples = 4;
+      int samples = samples(holdSeconds);
       long sampleEvery = holdSeconds * 1_000_000_000L / samples;
       Sampled phaseSteps = new Sampled(samples, ids.size());
       Sampled runSteps = new Sampled(samples, ids.size());

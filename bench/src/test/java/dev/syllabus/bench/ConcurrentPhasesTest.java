@@ -17,6 +17,14 @@ class ConcurrentPhasesTest {
   }
 
   @Test
+  void theHoldIsSampledAtMostFourTimesAndNoMoreOftenThanEveryTwentySeconds() {
+    assertEquals(4, ConcurrentPhases.samples(300));
+    assertEquals(2, ConcurrentPhases.samples(45));
+    assertEquals(1, ConcurrentPhases.samples(30));
+    assertEquals(1, ConcurrentPhases.samples(5));
+  }
+
+  @Test
   void nothingCappedPhasesThatAllRanAndReportedThroughoutTheHold() {
     List<String> caps =
         ConcurrentPhases.capsSeen(true, 500, 500, 512, 600, List.of(5.0, 12.0), 500, 300.5, 300);

@@ -166,7 +166,7 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Sizes sizes = quick ? Sizes.QUICK : Sizes.FULL;
     PrintWriter out = spec.commandLine().getOut();
-    log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+    log = json ? spec.commandLine().getErr() : out; // with --json, progress goes to stderr
     if (devServer && explicitAddress()) {
       throw new Exit.BadInput("bench: --dev-server starts its own Temporal; drop --address");
     }

@@ -10,8 +10,8 @@ class ConcurrentPhasesTest {
 
   @Test
   void eachJobTrainsThroughTheStartAllowanceAndTheHold() {
-    // 500 phases: 300 s to start them all, then 300 s held, at a step a second.
-    assertEquals(600, ConcurrentPhases.steps(500, 300, 1.0));
+    // 500 phases: 750 s to start them all, then 300 s held, at a step a second.
+    assertEquals(1_050, ConcurrentPhases.steps(500, 300, 1.0));
     // 20 phases: 40 s to start, 30 s held, at two steps a second.
     assertEquals(140, ConcurrentPhases.steps(20, 30, 0.5));
   }

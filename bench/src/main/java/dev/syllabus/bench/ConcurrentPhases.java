@@ -333,12 +333,16 @@ final class ConcurrentPhases {
     private final int[] perSample;
     private final int[] perRun;
 
+    /** The samples taken: fewer than planned when a job ended before the hold did. */
+    private int taken;
+
     Sampled(int samples, int runs) {
       perSample = new int[samples];
       perRun = new int[runs];
     }
 
     void note(int sample, int run, boolean advanced) {
+      taken = Math.max(taken, sample + 1);
       if (advanced) {
         perSample[sample]++;
         perRun[run]++;
@@ -349,16 +353,17 @@ final class ConcurrentPhases {
       return perSample;
     }
 
+    /** The count of runs that advanced, for each sample taken. */
     ArrayNode perSampleJson(ObjectNode factoryOf) {
       ArrayNode array = factoryOf.arrayNode();
-      for (int count : perSample) {
-        array.add(count);
+      for (int s = 0; s < taken; s++) {
+        array.add(perSample[s]);
       }
       return array;
     }
 
     int inEverySample() {
-      return (int) java.util.Arrays.stream(perRun).filter(c -> c == perSample.length).count();
+      return (int) java.util.Arrays.stream(perRun).filter(c -> c == taken).count();
     }
 
     int inSomeSample() {

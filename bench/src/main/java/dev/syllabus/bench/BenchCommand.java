@@ -14,6 +14,7 @@ import dev.syllabus.worker.LocalTemporal;
 import dev.syllabus.worker.Paths;
 import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
+import dev.syllabus.worker.WorkerCapacity;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseActivities;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
@@ -141,6 +142,39 @@ public final class BenchCommand implements Callable<Integer> {
               + " (unset: 10s) or a Go duration (default: default,1s)")
   List<String> argoRequeue;
 
+  @Option(
+      names = "--concurrent-phases",
+      paramLabel = "N",
+      description =
+          "measure only this: N runs of one phase each running at once on one worker, on the"
+              + " testbed (nodes of 64 GPUs, a trainer step a second) or the cluster of"
+              + " --kubeconfig; held --hold-seconds once every pod runs, then run to their end")
+  Integer concurrentPhases;
+
+  @Option(
+      names = "--hold-seconds",
+      paramLabel = "S",
+      defaultValue = "300",
+      description = "with --concurrent-phases: how long every phase runs at once (default 300)")
+  int holdSeconds;
+
+  @Option(
+      names = "--max-running-phases",
+      paramLabel = "N",
+      description =
+          "with --concurrent-phases: the bench's worker sized as `syllabus worker"
+              + " --max-running-phases N` sizes it (default: as the worker's default, "
+              + WorkerCapacity.DEFAULT_PHASES
+              + ")")
+  Integer maxRunningPhases;
+
+  @Option(
+      names = "--temporal-defaults",
+      description =
+          "with --concurrent-phases: the bench's worker with Temporal's default activity slots,"
+              + " workflow cache and threads (as workers were before --max-running-phases)")
+  boolean temporalDefaults;
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -164,7 +198,7 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Sizes sizes = quick ? Sizes.QUICK : Sizes.FULL;
     PrintWriter out = spec.commandLine().getOut();
-    log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+    log = json ? spec.commandLine().getErr() : out; // with --json, progress goes to stderr
     if (devServer && explicitAddress()) {
       throw new Exit.BadInput("bench: --dev-server starts its own Temporal; drop --address");
     }
@@ -182,6 +216,11 @@ public final class BenchCommand implements Callable<Integer> {
       throw new Exit.BadInput(
           "bench: --steps, --step-seconds and --argo-requeue go with --versus-argo");
     }
+    if (versusArgo && concurrentPhases != null) {
+      throw new Exit.BadInput(
+          "bench: --versus-argo and --concurrent-phases each measure alone; run one, then the"
+              + " other");
+    }
     VersusArgo.Chain chain = null;
     if (versusArgo) {
       if (kubeconfig != null || noKubernetes) {
@@ -195,6 +234,34 @@ public final class BenchCommand implements Callable<Integer> {
               stepSeconds != null ? stepSeconds : quick ? 2 : 5,
               argoRequeue != null ? argoRequeue : List.of(VersusArgo.ARGO_DEFAULT, "1s"));
       requireVersusArgoBuilt();
+    }
+    if (concurrentPhases == null
+        && (maxRunningPhases != null
+            || temporalDefaults
+            || spec.commandLine().getParseResult().hasMatchedOption("--hold-seconds"))) {
+      throw new Exit.BadInput(
+          "bench: --hold-seconds, --max-running-phases and --temporal-defaults go with"
+              + " --concurrent-phases");
+    }
+    if (concurrentPhases != null) {
+      if (concurrentPhases < 1 || holdSeconds < 1) {
+        throw new Exit.BadInput(
+            "bench: --concurrent-phases and --hold-seconds take a whole number from 1");
+      }
+      if (noKubernetes || quick) {
+        throw new Exit.BadInput(
+            "bench: --concurrent-phases runs on Kubernetes alone; drop --no-kubernetes and"
+                + " --quick");
+      }
+      if (maxRunningPhases != null && temporalDefaults) {
+        throw new Exit.BadInput(
+            "bench: --max-running-phases and --temporal-defaults contradict each other");
+      }
+      if (kubeconfig == null && !BenchTestbed.isBuilt(paths.repo())) {
+        throw new Exit.BadInput(
+            "bench: --concurrent-phases needs the testbed built (testbed/build) or a cluster"
+                + " named with --kubeconfig");
+      }
     }
     Path binary = devServer ? devServerBinary() : null;
     Path home = Files.createTempDirectory("syllabus-bench-");
@@ -220,6 +287,11 @@ public final class BenchCommand implements Callable<Integer> {
       connection.registerSearchAttributes();
       WorkflowClient client = connection.client();
       String queue = "syllabus-bench-" + Runs.shortId();
+      if (concurrentPhases != null) {
+        result.put("heapIncludesTemporalServer", server != null && !devServer);
+        concurrent(client, queue + "-k8s", home, result);
+        return finish(out, result);
+      }
       Runs runs = new Runs(client, queue);
       WorkerFactory factory = WorkerFactory.newInstance(client);
       Worker worker = factory.newWorker(queue);
@@ -291,6 +363,60 @@ public final class BenchCommand implements Callable<Integer> {
       throw new Exit.Failed(
           "bench: --versus-argo needs Argo's controller: run testbed/argo/build (about 4 minutes"
               + " the first time)");
+    }
+  }
+
+  /**
+   * {@code --concurrent-phases}: many phases at once, on the cluster of --kubeconfig or on a
+   * testbed of bench's own with room for them (nodes of 64 GPUs) and trainers that take a step a
+   * second.
+   */
+  private void concurrent(WorkflowClient client, String queue, Path home, ObjectNode result) {
+    WorkerCapacity capacity =
+        temporalDefaults
+            ? TEMPORAL_DEFAULTS
+            : WorkerCapacity.forPhases(
+                maxRunningPhases == null ? WorkerCapacity.DEFAULT_PHASES : maxRunningPhases);
+    result.put("workerCapacity", temporalDefaults ? "Temporal's defaults" : capacity.describe());
+    ObjectNode kubernetes = result.putObject("kubernetes");
+    if (kubeconfig != null) {
+      ClusterTarget target =
+          new ClusterTarget(
+              kubeconfig, k8sNamespace, artifacts, auditLog, "the cluster of " + kubeconfig, 1);
+      kubernetes.put("cluster", target.description());
+      measureConcurrent(client, queue, target, capacity, result);
+      return;
+    }
+    int nodes = (concurrentPhases + GPUS_PER_NODE - 1) / GPUS_PER_NODE;
+    log.printf(
+        "Kubernetes: starting a testbed of %d nodes of %d GPUs (testbed/up) …%n",
+        nodes, GPUS_PER_NODE);
+    try (BenchTestbed testbed =
+        BenchTestbed.start(paths.repo(), home, new BenchTestbed.Shape(nodes, GPUS_PER_NODE, 1.0))) {
+      kubernetes.put("cluster", testbed.target().description());
+      kubernetes.put("nodes", nodes);
+      kubernetes.put("gpusPerNode", GPUS_PER_NODE);
+      measureConcurrent(client, queue, testbed.target(), capacity, result);
+    }
+  }
+
+  /** Nodes of the concurrent phases' testbed: more GPUs than a real node, fewer nodes to play. */
+  private static final int GPUS_PER_NODE = 64;
+
+  /** Temporal's own defaults: 200 activity slots, 600 cached workflows, 600 threads. */
+  private static final WorkerCapacity TEMPORAL_DEFAULTS = new WorkerCapacity(200, 200, 600, 600);
+
+  private void measureConcurrent(
+      WorkflowClient client,
+      String queue,
+      ClusterTarget target,
+      WorkerCapacity capacity,
+      ObjectNode result) {
+    ActivitySlots slots = new ActivitySlots();
+    try (ClusterBench cluster =
+        new ClusterBench(client, queue, paths, target, log, capacity, slots)) {
+      ConcurrentPhases.measure(
+          cluster, slots, capacity.activitySlots(), concurrentPhases, holdSeconds, result);
     }
   }
 

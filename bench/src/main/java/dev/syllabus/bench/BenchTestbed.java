@@ -23,6 +23,18 @@ final class BenchTestbed implements AutoCloseable {
 
   private static final double STEP_SECONDS = 0.001;
 
+  /**
+   * The testbed's nodes and the stand-in trainers' speed.
+   *
+   * @param nodes fake GPU nodes
+   * @param gpusPerNode {@code nvidia.com/gpu} on each
+   * @param stepSeconds how long a stand-in trainer's step takes
+   */
+  record Shape(int nodes, int gpusPerNode, double stepSeconds) {}
+
+  /** The testbed of the usual measurements: one 8-GPU node, a step a millisecond. */
+  static final Shape USUAL = new Shape(1, 8, STEP_SECONDS);
+
   private final Path scripts;
   private final Path dir;
   private final ClusterTarget target;
@@ -51,6 +63,11 @@ final class BenchTestbed implements AutoCloseable {
    * @throws Exit.Failed when a script fails, with the end of its log
    */
   static BenchTestbed start(Path repo, Path home) {
+    return start(repo, home, USUAL);
+  }
+
+  /** As {@link #start(Path, Path)}, with these nodes and this trainer speed. */
+  static BenchTestbed start(Path repo, Path home, Shape shape) {
     Path scripts = repo.resolve("testbed");
     Path dir = home.resolve("testbed");
     Path upLog = home.resolve("testbed-up.log");
@@ -61,8 +78,12 @@ final class BenchTestbed implements AutoCloseable {
                 dir.toString(),
                 "--port-base",
                 Integer.toString(PORT_BASE),
+                "--nodes",
+                Integer.toString(shape.nodes()),
+                "--gpus",
+                Integer.toString(shape.gpusPerNode()),
                 "--step-seconds",
-                Double.toString(STEP_SECONDS)),
+                Double.toString(shape.stepSeconds())),
             upLog)
         != 0) {
       throw new Exit.Failed("bench: testbed/up failed: " + tail(upLog));
@@ -76,7 +97,7 @@ final class BenchTestbed implements AutoCloseable {
             pvc,
             dir.resolve("logs/audit.log"),
             "the testbed (a real control plane, kwok nodes, stand-in trainers)",
-            STEP_SECONDS);
+            shape.stepSeconds());
     BenchTestbed testbed = new BenchTestbed(scripts, dir, target);
     if (script(
             List.of(

@@ -6,6 +6,7 @@ import dev.syllabus.activities.Renderer;
 import dev.syllabus.activities.kubernetes.KubernetesPhaseActivities;
 import dev.syllabus.worker.Paths;
 import dev.syllabus.worker.SyllabusWorker;
+import dev.syllabus.worker.WorkerCapacity;
 import dev.syllabus.workflows.CurriculumWorkflowImpl;
 import dev.syllabus.workflows.PhaseWorkflowImpl;
 import dev.syllabus.workflows.RunInput;
@@ -22,7 +23,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.temporal.client.WorkflowClient;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -54,6 +57,21 @@ final class ClusterBench implements AutoCloseable {
 
   ClusterBench(
       WorkflowClient client, String queue, Paths paths, ClusterTarget target, PrintWriter log) {
+    this(client, queue, paths, target, log, WorkerCapacity.DEFAULT);
+  }
+
+  /**
+   * With a worker of this capacity, and these interceptors around its workflows and activities (the
+   * bench's own counters).
+   */
+  ClusterBench(
+      WorkflowClient client,
+      String queue,
+      Paths paths,
+      ClusterTarget target,
+      PrintWriter log,
+      WorkerCapacity capacity,
+      WorkerInterceptor... interceptors) {
     this.client = client;
     this.runs = new Runs(client, queue);
     this.log = log;
@@ -81,8 +99,12 @@ final class ClusterBench implements AutoCloseable {
             new ArtifactStore(target.artifacts()),
             kube,
             target.namespace());
-    this.workers = WorkerFactory.newInstance(client);
-    var worker = workers.newWorker(queue);
+    this.workers =
+        WorkerFactory.newInstance(
+            client,
+            capacity.factoryOptions(
+                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(interceptors).build()));
+    var worker = workers.newWorker(queue, capacity.workerOptions());
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
     worker.registerActivitiesImplementations(backend, SyllabusWorker.records(backend));
@@ -105,6 +127,11 @@ final class ClusterBench implements AutoCloseable {
 
   ClusterTarget target() {
     return target;
+  }
+
+  /** The API server's audit log, counting the worker's requests. */
+  AuditLog auditLog() {
+    return auditLog;
   }
 
   /** A new observer of the namespace's Jobs and pods. */
@@ -130,13 +157,18 @@ final class ClusterBench implements AutoCloseable {
 
   /** Starts a run of one Axolotl SFT phase of {@code steps} steps; returns its id. */
   String run(String name, int steps, RunSettings settings) {
+    return run(name, steps, settings, sft("sft", 1.0));
+  }
+
+  /** Starts a run of one phase, {@code phase}, of {@code steps} steps; returns its id. */
+  String run(String name, int steps, RunSettings settings, Phase.Builder phase) {
     String id = newRunId(name);
     Recipe recipe =
         Recipe.builder("bench-k8s-" + name)
             .description("syllabus bench: one Axolotl SFT phase on a cluster")
             .totalSteps(steps)
             .baseModel("Qwen/Qwen2.5-0.5B-Instruct")
-            .phase(sft("sft", 1.0))
+            .phase(phase)
             .build();
     runs.start(id, new RunInput(recipe, settings, null));
     return id;

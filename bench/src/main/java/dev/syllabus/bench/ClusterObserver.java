@@ -105,6 +105,29 @@ final class ClusterObserver {
         });
   }
 
+  /**
+   * When each Job's pod was first seen Running, and when one first ended (Succeeded, Failed or
+   * deleted), by Job name.
+   */
+  Watch podsRunningAndEnded(Map<String, Long> running, Map<String, Long> ended) {
+    return watch(
+        kube.pods().inNamespace(namespace),
+        (action, pod, now) -> {
+          String job = pod.getMetadata().getLabels().get("job-name");
+          if (job == null) {
+            return;
+          }
+          String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+          if (action == Watcher.Action.DELETED
+              || "Succeeded".equals(phase)
+              || "Failed".equals(phase)) {
+            ended.putIfAbsent(job, now);
+          } else if ("Running".equals(phase)) {
+            running.putIfAbsent(job, now);
+          }
+        });
+  }
+
   /** What a watch does with each event, given the moment it arrived ({@link System#nanoTime}). */
   private interface Seen<T> {
     void event(Watcher.Action action, T object, long nanos);

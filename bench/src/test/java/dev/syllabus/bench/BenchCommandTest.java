@@ -110,6 +110,28 @@ class BenchCommandTest {
   }
 
   @Test
+  void concurrentPhaseOptionsWithoutConcurrentPhasesAreRefusedBeforeAnythingStarts() {
+    Result bench = bench("--hold-seconds", "30");
+
+    assertEquals(2, bench.exitCode(), bench.err());
+    assertEquals(
+        "bench: --hold-seconds, --max-running-phases and --temporal-defaults go with"
+            + " --concurrent-phases\n",
+        bench.err());
+    assertEquals("", bench.out());
+  }
+
+  @Test
+  void concurrentPhasesWithTwoWorkerSizesAreRefusedBeforeAnythingStarts() {
+    Result bench =
+        bench("--concurrent-phases", "5", "--max-running-phases", "10", "--temporal-defaults");
+
+    assertEquals(2, bench.exitCode(), bench.err());
+    assertEquals(
+        "bench: --max-running-phases and --temporal-defaults contradict each other\n", bench.err());
+  }
+
+  @Test
   void helpExplainsTheBench() {
     Result help = bench("--help");
 

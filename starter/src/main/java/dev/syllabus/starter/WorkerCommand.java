@@ -4,6 +4,7 @@ import dev.syllabus.activities.kubernetes.KubernetesConnection;
 import dev.syllabus.worker.MetricsEndpoint;
 import dev.syllabus.worker.SyllabusWorker;
 import dev.syllabus.worker.Temporal;
+import dev.syllabus.worker.WorkerCapacity;
 import dev.syllabus.workflows.CurriculumWorkflow;
 import dev.syllabus.workflows.PhaseActivities;
 import java.nio.file.Files;
@@ -74,8 +75,23 @@ final class WorkerCommand implements Callable<Integer> {
       defaultValue = "/mnt/syllabus")
   Path artifacts;
 
+  @Option(
+      names = "--max-running-phases",
+      paramLabel = "N",
+      defaultValue = "" + WorkerCapacity.DEFAULT_PHASES,
+      description =
+          "how many phases this worker follows at once; sizes Temporal's activity slots (N+100),"
+              + " workflow cache (2N+100) and workflow threads (twice the cache) (default"
+              + " ${DEFAULT-VALUE}; docs/kubernetes.md, \"Worker capacity\")")
+  int maxRunningPhases;
+
   @Override
   public Integer call() throws InterruptedException {
+    if (maxRunningPhases < 1) {
+      throw new Exit.BadInput(
+          "--max-running-phases " + maxRunningPhases + ": a worker runs at least 1 phase at once");
+    }
+    WorkerCapacity capacity = WorkerCapacity.forPhases(maxRunningPhases);
     Logging.showWorkerActivity();
     KubernetesConnection cluster = null;
     PhaseActivities activities;
@@ -116,7 +132,7 @@ final class WorkerCommand implements Callable<Integer> {
     RunCommand.ensureSearchAttributes(temporal);
     SyllabusWorker worker;
     try {
-      worker = SyllabusWorker.start(temporal, activities, taskQueue);
+      worker = SyllabusWorker.start(temporal, activities, taskQueue, capacity);
     } catch (RuntimeException e) {
       temporal.close();
       metrics.ifPresent(MetricsEndpoint::close);
@@ -152,7 +168,9 @@ final class WorkerCommand implements Callable<Integer> {
                 + " at "
                 + temporal.settings().describe()
                 + "; "
-                + where);
+                + where
+                + "; "
+                + capacity.describe());
     metrics.ifPresent(
         m ->
             spec.commandLine()

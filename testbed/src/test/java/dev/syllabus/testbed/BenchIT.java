@@ -64,4 +64,68 @@ class BenchIT {
     assertEquals(3, result.path("pauseLatency").path("pauses").asInt(), result.toString());
     assertTrue(result.path("simulatedWeek").path("completed").asBoolean(), result.toString());
   }
+
+  @Test
+  @Timeout(600)
+  void concurrentPhasesAllRunAtOnceReportProgressAndComplete() throws Exception {
+    boolean built =
+        new ProcessBuilder(Testbed.REPO.resolve("testbed/build").toString(), "--check")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start()
+                .waitFor()
+            == 0;
+    if (!built && System.getenv("SYLLABUS_REQUIRE_TESTBED") == null) {
+      Assumptions.abort("the testbed is not built (testbed/build)");
+    }
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "java",
+                "-jar",
+                JAR.toString(),
+                "--concurrent-phases",
+                "20",
+                "--hold-seconds",
+                "30",
+                "--json")
+            .directory(Testbed.REPO.toFile())
+            .redirectError(home.resolve("bench.err").toFile());
+    builder.environment().put("SYLLABUS_HOME", home.toString());
+    Process bench = builder.start();
+    String out = new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(bench.waitFor(9, TimeUnit.MINUTES), "bench did not end");
+    String err = java.nio.file.Files.readString(home.resolve("bench.err"));
+    assertEquals(0, bench.exitValue(), out + err);
+
+    JsonNode result = new ObjectMapper().readTree(out);
+    JsonNode concurrent = result.path("concurrentPhases");
+    assertTrue(
+        result.path("kubernetes").path("cluster").asText().startsWith("the testbed"),
+        result.toString());
+    for (String field :
+        List.of(
+            "heldSeconds",
+            "secondsUntilAllRunning",
+            "phasesAdvancedInEverySample",
+            "phasesShowingLoss",
+            "peakActivitiesRunning",
+            "activitySlots",
+            "apiRequestsPerSecond",
+            "apiRequestsWholeRun",
+            "peakHeapUsedMb",
+            "peakHeapAfterGcMb",
+            "maxHeapMb",
+            "wallSeconds")) {
+      assertTrue(concurrent.path(field).isNumber(), field + " in " + result);
+    }
+    assertTrue(concurrent.path("allPodsRunning").isBoolean(), result.toString());
+    assertTrue(concurrent.path("capped").isArray(), result.toString());
+    assertTrue(concurrent.path("followWaitForSlot").path("follows").isNumber(), result.toString());
+    assertTrue(concurrent.path("apiRequestsPerSecondByVerb").isObject(), result.toString());
+    assertTrue(
+        concurrent.path("apiRequestsWholeRunByVerb").path("get pods/log").isNumber(),
+        result.toString());
+    assertEquals(20, concurrent.path("runsAdvancedInSomeSample").asInt(), result.toString());
+    assertEquals(20, concurrent.path("completed").asInt(), result.toString());
+    assertEquals(20, concurrent.path("completedWithEveryStep").asInt(), result.toString());
+  }
 }

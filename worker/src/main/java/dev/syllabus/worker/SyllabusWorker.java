@@ -45,12 +45,14 @@ public final class SyllabusWorker implements AutoCloseable {
    *
    * @throws ExtensionFailed when one of them cannot be created (its configuration is wrong)
    */
-  public static SyllabusWorker start(Temporal temporal, PhaseActivities backend, String taskQueue) {
+  public static SyllabusWorker start(
+      Temporal temporal, PhaseActivities backend, String taskQueue, WorkerCapacity capacity) {
     WorkerFactory factory =
         WorkerFactory.newInstance(
             temporal.client(),
-            WorkerFactoryOptions.newBuilder().setWorkerInterceptors(interceptors()).build());
-    Worker worker = factory.newWorker(taskQueue);
+            capacity.factoryOptions(
+                WorkerFactoryOptions.newBuilder().setWorkerInterceptors(interceptors()).build()));
+    Worker worker = factory.newWorker(taskQueue, capacity.workerOptions());
     worker.registerWorkflowImplementationTypes(
         CurriculumWorkflowImpl.class, PhaseWorkflowImpl.class);
     worker.registerActivitiesImplementations(backend, records(backend));
@@ -59,7 +61,7 @@ public final class SyllabusWorker implements AutoCloseable {
   }
 
   public static SyllabusWorker start(Temporal temporal, PhaseActivities backend) {
-    return start(temporal, backend, CurriculumWorkflow.TASK_QUEUE);
+    return start(temporal, backend, CurriculumWorkflow.TASK_QUEUE, WorkerCapacity.DEFAULT);
   }
 
   /**

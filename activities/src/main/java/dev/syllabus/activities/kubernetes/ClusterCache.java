@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * What the worker knows of the cluster, kept up to date by informers: one list and one watch per
  * kind for the whole worker, however many phases run and however long. Only Syllabus' own objects
  * are watched (label {@code app.kubernetes.io/managed-by: syllabus}; EndpointSlices carry their
- * Service's labels). Every change wakes those waiting in {@link #awaitChange}.
+ * Service's labels). Every change wakes those waiting in {@link #awaitChange}; a change of a Job,
+ * its pods or its Workload also wakes those waiting on that Job alone ({@link #awaitJobChange}),
+ * which is how each phase's follow activity waits without waking for every other phase.
  */
 final class ClusterCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClusterCache.class);
@@ -65,6 +67,10 @@ final class ClusterCache implements AutoCloseable {
   private final String namespace;
   private final Object changed = new Object();
   private long version;
+  private final JobChanges jobChanges = new JobChanges();
+
+  /** The pods' index by the uid of the Job that owns them. */
+  private static final String BY_OWNER = "owner";
 
   private final SharedIndexInformer<Job> jobs;
   private final SharedIndexInformer<Pod> pods;
@@ -91,6 +97,7 @@ final class ClusterCache implements AutoCloseable {
             .inNamespace(namespace)
             .withLabel(Renderer.MANAGED_BY, "syllabus")
             .runnableInformer(0);
+    pods.addIndexers(Map.of(BY_OWNER, ClusterCache::ownerUids));
     deployments =
         client
             .apps()
@@ -123,7 +130,7 @@ final class ClusterCache implements AutoCloseable {
   private void startAll(List<SharedIndexInformer<? extends HasMetadata>> informers, long millis) {
     List<CompletableFuture<Void>> synced = new ArrayList<>();
     for (SharedIndexInformer<? extends HasMetadata> informer : informers) {
-      informer.addEventHandler(new Wake());
+      informer.addEventHandler(new Wake(informer == jobs));
       synced.add(informer.start().toCompletableFuture());
     }
     try {
@@ -196,12 +203,53 @@ final class ClusterCache implements AutoCloseable {
     }
   }
 
-  /** Wakes those waiting for a change: a new log line counts too. */
+  /** Wakes those waiting for a change. */
   void wake() {
     synchronized (changed) {
       version++;
       changed.notifyAll();
     }
+  }
+
+  /** The version of one Job: changes with the Job, its pods, its Workload and its log's lines. */
+  long jobVersion(String job) {
+    return jobChanges.version(job);
+  }
+
+  /** Waits until the Job's version is no longer {@code seen}, or {@code millis} passed. */
+  void awaitJobChange(String job, long seen, long millis) throws InterruptedException {
+    jobChanges.await(job, seen, millis);
+  }
+
+  /** Wakes those waiting on one Job (a new line of its log), and those waiting for any change. */
+  void wake(String job) {
+    jobChanges.wake(job);
+    wake();
+  }
+
+  /** The name of the Job that owns {@code object} (a pod, a Workload), or null. */
+  static String owningJob(HasMetadata object) {
+    List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+    if (owners != null) {
+      for (OwnerReference owner : owners) {
+        if ("Job".equals(owner.getKind())) {
+          return owner.getName();
+        }
+      }
+    }
+    return null;
+  }
+
+  private static List<String> ownerUids(HasMetadata object) {
+    List<OwnerReference> owners = object.getMetadata().getOwnerReferences();
+    if (owners == null) {
+      return List.of();
+    }
+    List<String> uids = new ArrayList<>(owners.size());
+    for (OwnerReference owner : owners) {
+      uids.add(owner.getUid());
+    }
+    return uids;
   }
 
   Job job(String name) {
@@ -248,15 +296,10 @@ final class ClusterCache implements AutoCloseable {
     return own != null && own.entrySet().containsAll(labels.entrySet());
   }
 
-  /** The pods a Job created, oldest first. */
+  /** The pods a Job created, oldest first (from the index: not every pod of the namespace). */
   List<Pod> podsOf(Job job) {
-    String uid = job.getMetadata().getUid();
-    List<Pod> out = new ArrayList<>();
-    for (Pod pod : pods.getStore().list()) {
-      if (ownedBy(pod, uid)) {
-        out.add(pod);
-      }
-    }
+    List<Pod> out =
+        new ArrayList<>(pods.getIndexer().byIndex(BY_OWNER, job.getMetadata().getUid()));
     out.sort(Comparator.comparing(p -> p.getMetadata().getCreationTimestamp()));
     return out;
   }
@@ -348,20 +391,41 @@ final class ClusterCache implements AutoCloseable {
     }
   }
 
-  /** Any add, update or delete wakes the waiters. */
+  /**
+   * Any add, update or delete wakes the waiters, and those waiting on the Job it is or belongs to.
+   */
   private final class Wake implements ResourceEventHandler<HasMetadata> {
+    private final boolean ofJobs;
+
+    Wake(boolean ofJobs) {
+      this.ofJobs = ofJobs;
+    }
+
     @Override
     public void onAdd(HasMetadata obj) {
-      wake();
+      changed(obj);
     }
 
     @Override
     public void onUpdate(HasMetadata oldObj, HasMetadata newObj) {
-      wake();
+      changed(newObj);
     }
 
     @Override
     public void onDelete(HasMetadata obj, boolean deletedFinalStateUnknown) {
+      if (ofJobs) {
+        jobChanges.forget(obj.getMetadata().getName());
+        wake();
+      } else {
+        changed(obj);
+      }
+    }
+
+    private void changed(HasMetadata obj) {
+      String job = ofJobs ? obj.getMetadata().getName() : owningJob(obj);
+      if (job != null) {
+        jobChanges.wake(job);
+      }
       wake();
     }
   }

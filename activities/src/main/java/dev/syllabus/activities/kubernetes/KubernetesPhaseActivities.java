@@ -98,10 +98,10 @@ public final class KubernetesPhaseActivities
     return c;
   }
 
-  private void wake() {
+  private void wake(String job) {
     Cluster c = cluster;
     if (c != null) {
-      c.cache().wake();
+      c.cache().wake(job);
     }
   }
 
@@ -187,13 +187,13 @@ public final class KubernetesPhaseActivities
 
           @Override
           public JobSnapshot look(JobSnapshot before) {
-            version = cache.version();
+            version = cache.jobVersion(job.name());
             return KubernetesPhaseActivities.this.look(job, before);
           }
 
           @Override
           public void awaitChange(long millis) throws InterruptedException {
-            cache.awaitChange(version, millis);
+            cache.awaitJobChange(job.name(), version, millis);
           }
         });
   }

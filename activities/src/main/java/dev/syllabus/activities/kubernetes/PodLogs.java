@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,10 +44,13 @@ final class PodLogs implements AutoCloseable {
 
   private final KubernetesClient client;
   private final String namespace;
-  private final Runnable onLine;
+
+  /** Told the Job's name whenever one of its pods' logs has a new line, or ends. */
+  private final Consumer<String> onLine;
+
   private final Map<String, JobLog> jobs = new ConcurrentHashMap<>();
 
-  PodLogs(KubernetesClient client, String namespace, Runnable onLine) {
+  PodLogs(KubernetesClient client, String namespace, Consumer<String> onLine) {
     this.client = client;
     this.namespace = namespace;
     this.onLine = onLine;
@@ -242,7 +246,7 @@ final class PodLogs implements AutoCloseable {
         if (error == null && !running.test(pod)) {
           watch = null;
           done = true;
-          onLine.run();
+          onLine.accept(owner.job);
           return;
         }
         if (error == null && checks < CLEAN_END_CHECKS) {
@@ -257,7 +261,7 @@ final class PodLogs implements AutoCloseable {
           error == null ? " while the pod still runs" : " (" + error.getMessage() + ")",
           lastTime);
       open();
-      onLine.run();
+      onLine.accept(owner.job);
     }
 
     /**
@@ -296,7 +300,7 @@ final class PodLogs implements AutoCloseable {
         }
       }
       owner.read(text);
-      onLine.run();
+      onLine.accept(owner.job);
     }
 
     synchronized void close() {

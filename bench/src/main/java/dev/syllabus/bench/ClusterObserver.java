@@ -36,18 +36,6 @@ final class ClusterObserver {
         });
   }
 
-  /** When each Job's first pod was first seen Running, by Job name. */
-  Watch jobPodsRunning(Map<String, Long> running) {
-    return watch(
-        kube.pods().inNamespace(namespace),
-        (action, pod, now) -> {
-          String job = pod.getMetadata().getLabels().get("job-name");
-          if (job != null && "Running".equals(pod.getStatus().getPhase())) {
-            running.putIfAbsent(job, now);
-          }
-        });
-  }
-
   /** When each pod was first seen Running, and when it was deleted, by pod name. */
   Watch podsRunningAndDeleted(Map<String, Long> running, Map<String, Long> deleted) {
     return watch(

@@ -18,8 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Kubernetes handoff: a curriculum of short single-Job phases; for each handoff, the previous
- * Job's {@code Complete} condition to the next phase's trainer pod {@code Running}, as a watch sees
- * them.
+ * phase's trainer pod {@code Succeeded} to the next phase's trainer pod {@code Running}, as a watch
+ * sees them.
  */
 final class KubernetesHandoff {
   /** Phases whose handoffs are timed; reports at the run's usual period. */
@@ -33,12 +33,11 @@ final class KubernetesHandoff {
     log.printf(
         "Kubernetes handoff: %d phases of 10 steps on %s …%n",
         phases, cluster.target().description());
-    Map<String, Long> complete = new ConcurrentHashMap<>();
+    Map<String, Long> ended = new ConcurrentHashMap<>();
     Map<String, Long> running = new ConcurrentHashMap<>();
     String id = cluster.newRunId("handoff");
     ClusterObserver observer = cluster.observer();
-    try (Watch jobs = observer.jobsComplete(complete);
-        Watch pods = observer.jobPodsRunning(running)) {
+    try (Watch pods = observer.podsRunningAndEnded(running, ended)) {
       Recipe.Builder recipe =
           Recipe.builder("bench-k8s-handoff")
               .description("syllabus bench: handoffs between single-Job phases")
@@ -52,7 +51,7 @@ final class KubernetesHandoff {
     }
     List<Double> millis = new ArrayList<>();
     for (int i = 1; i < phases; i++) {
-      Long done = complete.get(Names.jobName(id, i - 1, "p" + (i - 1), 1));
+      Long done = ended.get(Names.jobName(id, i - 1, "p" + (i - 1), 1));
       Long next = running.get(Names.jobName(id, i, "p" + i, 1));
       if (done != null && next != null) {
         millis.add((next - done) / 1e6);
@@ -67,8 +66,8 @@ final class KubernetesHandoff {
     Statistics.putPercentiles(out, millis);
     log.printf(
         Locale.ROOT,
-        "  %d handoffs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (Job Complete → next trainer pod"
-            + " Running)%n",
+        "  %d handoffs: p50 %.1f ms, p99 %.1f ms, max %.1f ms (trainer pod Succeeded → next"
+            + " trainer pod Running)%n",
         millis.size(),
         percentile(millis, 50),
         percentile(millis, 99),

@@ -379,9 +379,10 @@ final class VersusArgo {
   }
 
   /**
-   * Syllabus's gaps split where its Job was seen Complete: the Job controller's part (pod Succeeded
-   * → Job Complete) and Syllabus's own handoff (Job Complete → the next Job's pod created, which
-   * includes the Job controller creating that pod).
+   * Syllabus's gaps set against the moment its Job was seen Complete: how long after its pod
+   * Succeeded the Job controller marked the Job Complete, and when the next Job's pod was created
+   * relative to that (before it, negative: Syllabus moves on when every rank's pod has Succeeded at
+   * the last checkpoint, not when the Job controller gets to the Job).
    */
   private static void reportJobHop(List<double[]> parts, ObjectNode out, PrintWriter log) {
     if (parts.isEmpty()) {
@@ -393,14 +394,16 @@ final class VersusArgo {
       toComplete.add(part[0]);
       toNextPod.add(part[1]);
     }
+    double nextPod = p50(toNextPod);
     out.put("podSucceededToJobCompleteP50Ms", round(p50(toComplete)));
-    out.put("jobCompleteToNextPodP50Ms", round(p50(toNextPod)));
+    out.put("jobCompleteToNextPodP50Ms", round(nextPod));
     log.printf(
         Locale.ROOT,
-        "    of which pod Succeeded → Job Complete p50 %.0f ms (the Job controller), Job Complete →"
-            + " next pod created p50 %.0f ms (Syllabus's handoff and the next Job's pod)%n",
+        "    the Job controller marked each Job Complete p50 %.0f ms after its pod Succeeded; the"
+            + " next phase's pod was created p50 %.0f ms %s that%n",
         p50(toComplete),
-        p50(toNextPod));
+        Math.abs(nextPod),
+        nextPod < 0 ? "before" : "after");
   }
 
   private static double p50(List<Double> values) {

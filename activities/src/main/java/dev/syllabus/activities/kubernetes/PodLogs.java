@@ -3,6 +3,7 @@ package dev.syllabus.activities.kubernetes;
 import dev.syllabus.activities.Progress;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.ContainerResource;
 import io.fabric8.kubernetes.client.dsl.LogWatch;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -127,10 +128,14 @@ final class PodLogs implements AutoCloseable {
       return known.isEmpty() ? null : known;
     }
 
-    /** Whether the pod's followed stream reached the end of its container's log. */
+    /**
+     * Once a followed pod's container has ended: whether its log has been read to the end, reading
+     * what is left with one plain request if its stream has not ended yet (a follow stream need not
+     * end the moment its container does).
+     */
     boolean readToEnd(String pod) {
       Follower follower = pods.get(pod);
-      return follower != null && follower.done();
+      return follower != null && follower.readRest();
     }
 
     /** The last line the pods printed, for a failure's message; null before any. */
@@ -144,19 +149,26 @@ final class PodLogs implements AutoCloseable {
     }
   }
 
+  /** A container's log, asked for at once (a pod that has not started has no log to wait for). */
+  private ContainerResource logOf(String pod, String container) {
+    return client
+        .pods()
+        .inNamespace(namespace)
+        .withName(pod)
+        .inContainer(container)
+        .withReadyWaitTimeout(0);
+  }
+
+  /** A line's time as {@code sinceTime} takes it: to the second, which it rounds down to. */
+  private static String secondOf(Instant time) {
+    return DateTimeFormatter.ISO_INSTANT.format(time.truncatedTo(ChronoUnit.SECONDS));
+  }
+
   /** The last non-blank line of a pod's log (its last few lines read once), or "" if none. */
   private String readLastLine(String pod, String container) {
     String tail;
     try {
-      tail =
-          client
-              .pods()
-              .inNamespace(namespace)
-              .withName(pod)
-              .inContainer(container)
-              .withReadyWaitTimeout(0)
-              .tailingLines(5)
-              .getLog();
+      tail = logOf(pod, container).tailingLines(5).getLog();
     } catch (KubernetesClientException e) {
       log.warn("cannot read the log of pod {}: {}", pod, e.getMessage());
       return "";
@@ -195,31 +207,65 @@ final class PodLogs implements AutoCloseable {
       this.running = running;
     }
 
-    synchronized boolean done() {
-      return done;
+    /**
+     * Stops the follow stream of a container that ended and reads the rest of its log, from the
+     * last line read, with a request that does not follow; lines read already are skipped by their
+     * timestamps as after a reconnect. Whether the log has been read to its end.
+     */
+    boolean readRest() {
+      String since;
+      synchronized (this) {
+        if (done) {
+          return true;
+        }
+        if (closed) {
+          return false;
+        }
+        if (watch != null) {
+          LogWatch following = watch;
+          watch = null;
+          following.close();
+        }
+        since = lastTime == null ? null : secondOf(lastTime);
+        skipAtLastTime = linesAtLastTime;
+      }
+      String rest;
+      try {
+        var logs = logOf(pod, container).usingTimestamps();
+        rest = since == null ? logs.getLog() : logs.sinceTime(since).getLog();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 404) {
+          synchronized (this) {
+            done = true; // the pod is gone, and its log with it
+          }
+          return true;
+        }
+        log.warn("cannot read the rest of the log of pod {}: {}", pod, e.getMessage());
+        return false;
+      }
+      for (String raw : rest == null ? new String[0] : rest.split("\n")) {
+        if (!raw.isEmpty()) {
+          line(raw);
+        }
+      }
+      synchronized (this) {
+        done = true;
+      }
+      return true;
     }
 
     synchronized void open() {
       if (closed || done || watch != null) {
         return;
       }
-      var logs =
-          client
-              .pods()
-              .inNamespace(namespace)
-              .withName(pod)
-              .inContainer(container)
-              .withReadyWaitTimeout(0)
-              .usingTimestamps();
+      var logs = logOf(pod, container).usingTimestamps();
       LogWatch opened;
       try {
         if (lastTime == null) {
           opened = logs.watchLog(new Lines(this));
         } else {
           skipAtLastTime = linesAtLastTime;
-          String since =
-              DateTimeFormatter.ISO_INSTANT.format(lastTime.truncatedTo(ChronoUnit.SECONDS));
-          opened = logs.sinceTime(since).watchLog(new Lines(this));
+          opened = logs.sinceTime(secondOf(lastTime)).watchLog(new Lines(this));
         }
       } catch (KubernetesClientException e) {
         if (e.getCode() == 404) {

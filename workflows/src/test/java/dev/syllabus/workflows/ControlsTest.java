@@ -55,6 +55,13 @@ class ControlsTest {
     backend.holdAt(phase, step);
     CurriculumWorkflow run = runs.start(id, TestRuns.demo(), FAST);
     runs.awaitHeldAt(phase, step);
+    // The run takes controls for a phase once it has seen the phase's workflow start, which on a
+    // busy machine can come after the job's first steps.
+    TestRuns.eventually(
+        "run " + id + " sees " + phase + " running",
+        () ->
+            runs.status(id).phases().stream()
+                .anyMatch(p -> p.name().equals(phase) && p.state() == PhaseState.RUNNING));
     return run;
   }
 

@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,34 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
  * a benchmark: what the numbers are is for docs/benchmarks.md, never an assertion here.
  */
 class BenchIT {
-  private static final Path JAR = Testbed.REPO.resolve("bench/target/syllabus-bench.jar");
-
   @TempDir Path home;
 
   @Test
   @Timeout(900)
   void quickBenchMeasuresTheKubernetesNumbersOnATestbedOfItsOwn() throws Exception {
-    boolean built =
-        new ProcessBuilder(Testbed.REPO.resolve("testbed/build").toString(), "--check")
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start()
-                .waitFor()
-            == 0;
-    if (!built && System.getenv("SYLLABUS_REQUIRE_TESTBED") == null) {
-      Assumptions.abort("the testbed is not built (testbed/build)");
-    }
-    ProcessBuilder builder =
-        new ProcessBuilder("java", "-jar", JAR.toString(), "--quick", "--json")
-            .directory(Testbed.REPO.toFile())
-            .redirectError(home.resolve("bench.err").toFile());
-    builder.environment().put("SYLLABUS_HOME", home.toString());
-    Process bench = builder.start();
-    String out = new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(bench.waitFor(14, TimeUnit.MINUTES), "bench did not end");
-    String err = java.nio.file.Files.readString(home.resolve("bench.err"));
-    assertEquals(0, bench.exitValue(), out + err);
-
-    JsonNode result = new ObjectMapper().readTree(out);
+    BenchJar.assumeTestbedBuilt();
+    JsonNode result = BenchJar.run(home, Duration.ofMinutes(14), "--quick", "--json");
     JsonNode kubernetes = result.path("kubernetes");
     assertTrue(kubernetes.path("cluster").asText().startsWith("the testbed"), result.toString());
     assertEquals("audit log", result.path("apiRequestsCountedBy").asText(), result.toString());
@@ -68,35 +44,16 @@ class BenchIT {
   @Test
   @Timeout(600)
   void concurrentPhasesAllRunAtOnceReportProgressAndComplete() throws Exception {
-    boolean built =
-        new ProcessBuilder(Testbed.REPO.resolve("testbed/build").toString(), "--check")
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start()
-                .waitFor()
-            == 0;
-    if (!built && System.getenv("SYLLABUS_REQUIRE_TESTBED") == null) {
-      Assumptions.abort("the testbed is not built (testbed/build)");
-    }
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                JAR.toString(),
-                "--concurrent-phases",
-                "20",
-                "--hold-seconds",
-                "30",
-                "--json")
-            .directory(Testbed.REPO.toFile())
-            .redirectError(home.resolve("bench.err").toFile());
-    builder.environment().put("SYLLABUS_HOME", home.toString());
-    Process bench = builder.start();
-    String out = new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(bench.waitFor(9, TimeUnit.MINUTES), "bench did not end");
-    String err = java.nio.file.Files.readString(home.resolve("bench.err"));
-    assertEquals(0, bench.exitValue(), out + err);
-
-    JsonNode result = new ObjectMapper().readTree(out);
+    BenchJar.assumeTestbedBuilt();
+    JsonNode result =
+        BenchJar.run(
+            home,
+            Duration.ofMinutes(9),
+            "--concurrent-phases",
+            "20",
+            "--hold-seconds",
+            "30",
+            "--json");
     JsonNode concurrent = result.path("concurrentPhases");
     assertTrue(
         result.path("kubernetes").path("cluster").asText().startsWith("the testbed"),
